@@ -1,0 +1,57 @@
+# pgan: every target sets itself up (creates .venv and installs the project) when needed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.pgan-installed
+NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
+
+.PHONY: help setup lab test unit notebooks lint format bench clean
+
+help:
+	@echo "make lab        open JupyterLab on notebooks/00_welcome.ipynb"
+	@echo "make test       ruff + unit tests + every notebook under nbval in quick mode"
+	@echo "make unit       unit tests only"
+	@echo "make notebooks  notebooks only (quick mode)"
+	@echo "make lint       ruff check, and check notebooks are committed without outputs"
+	@echo "make format     ruff format + strip notebook outputs"
+	@echo "make bench      training/generation throughput benchmark (JSON in benchmarks/results/)"
+	@echo "make clean      remove caches and build outputs (keeps .venv)"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/00_welcome.ipynb
+
+lint: $(STAMP)
+	$(PY) -m ruff check pgan tests benchmarks notebooks
+	$(PY) -m pytest -q tests/test_notebooks_clean.py
+
+format: $(STAMP)
+	$(PY) -m ruff format pgan tests benchmarks
+	$(VENV)/bin/nbstripout --drop-empty-cells notebooks/*.ipynb
+
+unit: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
+
+notebooks: $(STAMP)
+	cd notebooks && $(NB_ENV) ../$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with ../tests/nbval_sanitize.cfg .
+
+test: $(STAMP)
+	$(PY) -m ruff check pgan tests benchmarks notebooks
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
+	$(MAKE) --no-print-directory notebooks
+
+bench: $(STAMP)
+	mkdir -p benchmarks/results
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --out benchmarks/results/train_throughput.json
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

@@ -1,0 +1,5 @@
+import sys
+
+from pgan.cli import main
+
+sys.exit(main())

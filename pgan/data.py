@@ -1,0 +1,446 @@
+"""Product images as data: Fashion-MNIST, your own photos, scaling and input pipelines.
+
+The pixel range is encoded here, once: datasets hold ``uint8`` in [0, 255];
+models see ``float32`` in [-1, 1] (the range of a ``tanh`` generator);
+files written for people hold [0, 1] floats or ``uint8``.
+
+Taught in notebooks/01_product_images.ipynb.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CLASS_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+# Decompressed size and SHA-256 of each file. The .gz files differ between
+# sources (Debian recompresses them), the content inside does not.
+FASHION_MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": (
+        47_040_016,
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        60_008,
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        7_840_016,
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        10_008,
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    ),
+}
+
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "fashion-mnist"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+HOW_TO_GET_DATA = (
+    "Get Fashion-MNIST one of two ways:\n"
+    "  1. Debian/Ubuntu package (offline mirrors work): "
+    "sudo apt-get install dataset-fashion-mnist\n"
+    "  2. Download with Keras (needs internet): python -c "
+    '"import keras; keras.datasets.fashion_mnist.load_data()"\n'
+    "or copy the four *-ubyte.gz files into a folder and set PGAN_DATA=/that/folder."
+)
+
+
+class DataNotFoundError(FileNotFoundError):
+    """Fashion-MNIST is in none of the places pgan looks."""
+
+
+class DataCorruptError(ValueError):
+    """A data file exists but is truncated, corrupt or not what it claims to be."""
+
+
+@dataclass(frozen=True)
+class ProductImages:
+    """Fashion-MNIST, as loaded by :func:`load_fashion_mnist`.
+
+    Attributes:
+        x_train: uint8 array (60000, 28, 28, 1).
+        y_train: uint8 labels (60000,), 0-9.
+        x_test: uint8 array (10000, 28, 28, 1).
+        y_test: uint8 labels (10000,).
+        class_names: the ten class names, indexed by label.
+        source: the folder the files were read from.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: Path
+
+    def __iter__(self):
+        """Unpack like Keras' loader: ``(x_train, y_train), (x_test, y_test), class_names``."""
+        return iter(((self.x_train, self.y_train), (self.x_test, self.y_test), self.class_names))
+
+
+def _keras_cache_dir() -> Path:
+    keras_home = os.environ.get("KERAS_HOME")
+    base = Path(keras_home) if keras_home else Path.home() / ".keras"
+    return base / "datasets" / "fashion-mnist"
+
+
+def candidate_dirs() -> list[tuple[str, Path]]:
+    """The folders searched for Fashion-MNIST, in order, with a label for each."""
+    places = []
+    if os.environ.get("PGAN_DATA"):
+        places.append(("$PGAN_DATA", Path(os.environ["PGAN_DATA"]).expanduser()))
+    places.append(("the repository's data/fashion-mnist", REPO_DATA_DIR))
+    places.append(("Debian's dataset-fashion-mnist package", DEBIAN_DIR))
+    places.append(("Keras' download cache", _keras_cache_dir()))
+    return places
+
+
+def find_fashion_mnist() -> Path:
+    """Return the first folder that holds all four Fashion-MNIST files.
+
+    Raises:
+        DataNotFoundError: listing every place looked at and how to get the data.
+    """
+    looked = []
+    for label, folder in candidate_dirs():
+        missing = [name for name in FASHION_MNIST_FILES if not (folder / name).is_file()]
+        if not missing:
+            return folder
+        state = "no such folder" if not folder.is_dir() else f"missing {', '.join(missing)}"
+        looked.append(f"  - {folder} ({label}): {state}")
+    raise DataNotFoundError(
+        "Fashion-MNIST was not found. pgan looked in:\n" + "\n".join(looked) + "\n" + HOW_TO_GET_DATA
+    )
+
+
+def read_idx(path: str | os.PathLike, verify: bool = True) -> np.ndarray:
+    """Read one gzipped IDX file (the format of MNIST and Fashion-MNIST).
+
+    Args:
+        path: a ``*-ubyte.gz`` file.
+        verify: check the decompressed size and SHA-256 against the known
+            Fashion-MNIST files (only for files with a known name).
+
+    Returns:
+        A uint8 array: (N, rows, cols) for images, (N,) for labels.
+
+    Raises:
+        DataCorruptError: truncated gzip, bad header, wrong size or checksum.
+    """
+    path = Path(path)
+    fix = f"Delete {path} and get the data again.\n{HOW_TO_GET_DATA}"
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise DataCorruptError(f"{path} is not a readable gzip file ({err}). {fix}") from err
+    expected = FASHION_MNIST_FILES.get(path.name)
+    if verify and expected is not None:
+        size, sha = expected
+        if len(raw) != size:
+            raise DataCorruptError(
+                f"{path} decompresses to {len(raw):,} bytes, expected {size:,}: "
+                f"the file is truncated or not Fashion-MNIST. {fix}"
+            )
+        if hashlib.sha256(raw).hexdigest() != sha:
+            raise DataCorruptError(f"{path} has the right size but a wrong checksum. {fix}")
+    if len(raw) < 8:
+        raise DataCorruptError(f"{path} is too short to be an IDX file ({len(raw)} bytes). {fix}")
+    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype_code != 0x08 or ndim not in (1, 3):
+        raise DataCorruptError(f"{path} does not start with an IDX uint8 header. {fix}")
+    dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
+    offset = 4 + 4 * ndim
+    count = int(np.prod(dims))
+    if len(raw) - offset != count:
+        raise DataCorruptError(
+            f"{path} header promises {count:,} values of shape {dims}, "
+            f"the file holds {len(raw) - offset:,}. {fix}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def load_fashion_mnist(
+    data_dir: str | os.PathLike | None = None, download: bool = True, verify: bool = True
+) -> ProductImages:
+    """Load Fashion-MNIST (Zalando's product images) from disk.
+
+    Looks, in order, at ``$PGAN_DATA``, the repository's ``data/fashion-mnist/``,
+    Debian's ``/usr/share/datasets/fashion-mnist/`` and Keras' download cache.
+    If none holds the files and ``download`` is true, asks Keras to download them.
+
+    Args:
+        data_dir: read from this folder only (skips the search).
+        download: try Keras' downloader when nothing is found locally.
+        verify: check sizes and checksums of the files.
+
+    Returns:
+        A :class:`ProductImages` with uint8 images of shape (N, 28, 28, 1).
+
+    Raises:
+        DataNotFoundError: nothing found (the message lists where pgan looked).
+        DataCorruptError: a file is truncated or corrupt (the message names it).
+
+    Taught in notebooks/01_product_images.ipynb.
+    """
+    if data_dir is not None:
+        folder = Path(data_dir).expanduser()
+        missing = [name for name in FASHION_MNIST_FILES if not (folder / name).is_file()]
+        if missing:
+            raise DataNotFoundError(
+                f"{folder} does not hold the Fashion-MNIST files {', '.join(missing)}.\n"
+                + HOW_TO_GET_DATA
+            )
+    else:
+        try:
+            folder = find_fashion_mnist()
+        except DataNotFoundError as not_found:
+            if not download:
+                raise
+            folder = _download_with_keras(not_found)
+    arrays = {name: read_idx(folder / name, verify=verify) for name in FASHION_MNIST_FILES}
+    x_train = arrays["train-images-idx3-ubyte.gz"][..., None]
+    y_train = arrays["train-labels-idx1-ubyte.gz"]
+    x_test = arrays["t10k-images-idx3-ubyte.gz"][..., None]
+    y_test = arrays["t10k-labels-idx1-ubyte.gz"]
+    for images, labels, split in ((x_train, y_train, "train"), (x_test, y_test, "test")):
+        if len(images) != len(labels):
+            raise DataCorruptError(
+                f"{folder}: {split} has {len(images)} images but {len(labels)} labels."
+            )
+    return ProductImages(x_train, y_train, x_test, y_test, CLASS_NAMES, folder)
+
+
+def _download_with_keras(not_found: DataNotFoundError) -> Path:
+    try:
+        import keras
+
+        keras.datasets.fashion_mnist.load_data()
+    except Exception as err:  # no network, proxy, SSL...: all mean the same to the user
+        raise DataNotFoundError(
+            f"{not_found}\nThe download through Keras failed too ({type(err).__name__}: {err})."
+        ) from err
+    return find_fashion_mnist()
+
+
+# ---------------------------------------------------------------- pixel ranges
+
+
+def to_model_range(images: np.ndarray) -> np.ndarray:
+    """uint8 [0, 255] -> float32 [-1, 1], the range of a ``tanh`` generator.
+
+    Raises:
+        TypeError: if ``images`` is not uint8 (a common slip: scaling twice).
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(
+            f"to_model_range expects uint8 images in [0, 255], got dtype {images.dtype}. "
+            "If they are already floats, they may be scaled already; use to_uint8 first."
+        )
+    return images.astype(np.float32) / 127.5 - 1.0
+
+
+def to_uint8(images) -> np.ndarray:
+    """float [-1, 1] (model range) -> uint8 [0, 255], clipping out-of-range values."""
+    images = np.asarray(images, dtype=np.float32)
+    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def to_unit_range(images) -> np.ndarray:
+    """float [-1, 1] (model range) -> float32 [0, 1], clipped (for files and plots)."""
+    images = np.asarray(images, dtype=np.float32)
+    return np.clip((images + 1.0) / 2.0, 0.0, 1.0)
+
+
+# ------------------------------------------------------------ input pipelines
+
+
+def make_dataset(
+    images: np.ndarray,
+    batch_size: int = 128,
+    labels: np.ndarray | None = None,
+    shuffle: bool = True,
+    subset: int | None = None,
+    seed: int = 0,
+    drop_remainder: bool = True,
+):
+    """A ``tf.data`` pipeline of model-range images: scale, shuffle, batch, prefetch.
+
+    Args:
+        images: uint8 array (N, H, W, C).
+        batch_size: images per batch.
+        labels: optional labels; batches are then ``(images, labels)``.
+        shuffle: reshuffle every epoch (seeded).
+        subset: use only the first ``subset`` images (quick mode).
+        seed: shuffle seed.
+        drop_remainder: drop the last short batch (GAN steps like equal batches).
+
+    Returns:
+        A ``tf.data.Dataset`` yielding float32 batches in [-1, 1].
+
+    Taught in notebooks/01_product_images.ipynb.
+    """
+    import tensorflow as tf
+
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"make_dataset expects images shaped (N, height, width, channels), got {images.shape}. "
+            "Add the channel axis with images[..., None]."
+        )
+    if images.dtype != np.uint8:
+        raise TypeError(f"make_dataset expects uint8 images, got {images.dtype}.")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    if subset is not None:
+        images = images[:subset]
+        labels = None if labels is None else np.asarray(labels)[:subset]
+    if drop_remainder and len(images) < batch_size:
+        raise ValueError(
+            f"Only {len(images)} images for batch_size={batch_size} with drop_remainder=True: "
+            "use a smaller batch_size or more images."
+        )
+    tensors = images if labels is None else (images, np.asarray(labels))
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+
+    def scale(x, *rest):
+        x = tf.cast(x, tf.float32) / 127.5 - 1.0
+        return (x, *rest) if rest else x
+
+    return ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+# ------------------------------------------------------------ your own photos
+
+
+def _fit_into_square(img, image_size: int, background: int | tuple):
+    from PIL import Image
+
+    scale = image_size / max(img.size)
+    new_size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    img = img.resize(new_size, Image.Resampling.LANCZOS)
+    canvas = Image.new(img.mode, (image_size, image_size), background)
+    canvas.paste(img, ((image_size - img.width) // 2, (image_size - img.height) // 2))
+    return canvas
+
+
+def load_image(
+    path: str | os.PathLike, image_size: int | None = 28, grayscale: bool = True, invert="auto"
+) -> np.ndarray:
+    """Read one product photo as uint8 (H, W, C), optionally fitted into a square.
+
+    Transparent pixels become background. With ``image_size``, the whole product
+    is scaled to fit a ``image_size`` square and centred, keeping its aspect ratio.
+    ``invert="auto"`` turns photos on a light background into Fashion-MNIST's
+    light-product-on-black look (judged from the border pixels).
+
+    Raises:
+        ValueError: the file is empty, corrupt or not an image (the message names it).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes): replace it or remove it from the folder.")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ("RGBA", "LA", "P"):
+                img = img.convert("RGBA")
+                white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(white, img)
+            img = img.convert("L" if grayscale else "RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise ValueError(
+            f"{path} is not a readable image ({err}). pgan reads PNG, JPEG, BMP, GIF, WebP "
+            "and TIFF files; re-export it or remove it from the folder."
+        ) from err
+    array = np.asarray(img)
+    if invert == "auto":
+        border = np.concatenate([array[0].ravel(), array[-1].ravel(), array[:, 0].ravel(), array[:, -1].ravel()])
+        invert = float(border.mean()) > 127.5
+    if invert:
+        array = 255 - array
+    if image_size is not None:
+        background = 0 if grayscale else (0, 0, 0)
+        array = np.asarray(_fit_into_square(Image.fromarray(array), image_size, background))
+    if array.ndim == 2:
+        array = array[..., None]
+    return array.astype(np.uint8)
+
+
+def load_image_folder(
+    path: str | os.PathLike,
+    image_size: int = 28,
+    grayscale: bool = True,
+    skip_bad: bool = False,
+    invert="auto",
+) -> tuple[np.ndarray, list[str]]:
+    """Load a folder of your own product photos, fitted and centred like Fashion-MNIST.
+
+    Args:
+        path: a folder of PNG/JPEG/... files of any size, RGB, RGBA or grayscale.
+        image_size: side of the square output (28 matches Fashion-MNIST).
+        grayscale: one channel (True) or RGB (False).
+        skip_bad: skip unreadable files with a warning instead of raising.
+        invert: True, False or "auto" (invert photos shot on a light background).
+
+    Returns:
+        ``(images, names)``: uint8 (N, image_size, image_size, C) and the file names.
+
+    Raises:
+        FileNotFoundError: the folder does not exist.
+        ValueError: the folder has no files, or a file is not a readable image
+            (the message names the file) and ``skip_bad`` is false.
+
+    Taught in notebooks/01_product_images.ipynb.
+    """
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder. Pass the folder that holds your photos.")
+    if not isinstance(image_size, int) or image_size < 4:
+        raise ValueError(f"image_size must be an int of at least 4, got {image_size!r}.")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise ValueError(
+            f"{folder} holds no files. Put PNG or JPEG product photos in it (sub-folders are not read)."
+        )
+    images, names = [], []
+    for file in files:
+        try:
+            images.append(load_image(file, image_size=image_size, grayscale=grayscale, invert=invert))
+        except ValueError as err:
+            if not skip_bad:
+                raise ValueError(f"{err} (Or pass skip_bad=True to skip such files.)") from err
+            warnings.warn(f"Skipped {file.name}: {err}", stacklevel=2)
+            continue
+        names.append(file.name)
+    if not images:
+        raise ValueError(f"None of the {len(files)} files in {folder} is a readable image.")
+    return np.stack(images), names

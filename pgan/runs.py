@@ -1,0 +1,219 @@
+"""Training runs: a config, a run folder, resume after a crash, and the exported generator.
+
+``train_gan(config, run_dir)`` is what ``pgan train`` and the notebooks call.
+A run folder holds::
+
+    config.json            the settings (checked on resume)
+    state.json             last finished epoch, checkpoint file, history
+    checkpoints/           epoch_NNNN.weights.h5 (both networks and optimizers)
+    samples/               epoch_NNNN.png from fixed noise, progress.gif
+    history.json           per-epoch d_loss, g_loss, D accuracies, seconds
+    generator.keras        the trained generator (written at the end)
+    run.json               what was run, where, how long
+
+Running the same command again on an interrupted folder resumes from the last
+finished epoch. Taught in notebooks/05_training_on_gpu.ipynb.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import keras
+
+from pgan import data, models
+from pgan.training import GAN, ResumableCheckpoint, SampleGrid, StopOnNonFinite
+
+# Settings that must match when a run is resumed (the others may change, e.g. epochs).
+_RESUME_KEYS = ("preset", "batch_size", "mixed_precision", "update", "seed")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of a GAN training run.
+
+    Attributes:
+        preset: "dcgan" (the article's model) or "workshop" (smaller, faster on CPU).
+        epochs: passes over the training images.
+        batch_size: images per step (global batch under a distribution strategy).
+        learning_rate: Adam learning rate of both networks (2e-4 as in DCGAN).
+        beta_1: Adam's first-moment decay (0.5 as in DCGAN).
+        seed: seeds weights, noise and shuffling.
+        subset: train on the first ``subset`` images only (quick mode, small-data studies).
+        update: "alternating" (D then G) or "simultaneous" (TF tutorial).
+        g_loss: "non_saturating" or "minimax".
+        mixed_precision: "mixed_float16" or "mixed_bfloat16" (GPU), or None.
+        strategy: None (one device) or "mirrored" (all local GPUs).
+        jit_compile: XLA-compile the train step.
+        sample_every: write a sample grid every this many epochs.
+    """
+
+    preset: str = "dcgan"
+    epochs: int = 50
+    batch_size: int = 256
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    seed: int = 0
+    subset: int | None = None
+    update: str = "alternating"
+    g_loss: str = "non_saturating"
+    mixed_precision: str | None = None
+    strategy: str | None = None
+    jit_compile: bool = False
+    sample_every: int = 1
+
+    def __post_init__(self):
+        if self.preset not in models.PRESETS:
+            raise ValueError(f"Unknown preset {self.preset!r}; choose one of {sorted(models.PRESETS)}.")
+        for name in ("epochs", "batch_size", "sample_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        if self.mixed_precision not in (None, "mixed_float16", "mixed_bfloat16"):
+            raise ValueError(
+                f"mixed_precision must be None, 'mixed_float16' or 'mixed_bfloat16', "
+                f"got {self.mixed_precision!r}."
+            )
+        if self.strategy not in (None, "mirrored"):
+            raise ValueError(f"strategy must be None or 'mirrored', got {self.strategy!r}.")
+
+    @classmethod
+    def quick(cls, **overrides) -> TrainConfig:
+        """A configuration that trains in well under a minute on a CPU (for tests and CI)."""
+        settings = {"preset": "workshop", "epochs": 2, "batch_size": 64, "subset": 512}
+        settings.update(overrides)
+        return cls(**settings)
+
+
+def get_strategy(name: str | None):
+    """A ``tf.distribute`` strategy by name: None -> the default (one device), "mirrored"."""
+    import tensorflow as tf
+
+    if name is None:
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    raise ValueError(f"Unknown strategy {name!r}; use None or 'mirrored'.")
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str | None):
+    """Temporarily set Keras' global dtype policy (e.g. "mixed_float16")."""
+    previous = keras.config.dtype_policy()
+    if name:
+        keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def build_gan(config: TrainConfig, image_shape=(28, 28, 1)) -> GAN:
+    """Build and compile the GAN for ``config`` (call inside the strategy's scope)."""
+    generator, discriminator = models.build_gan_models(config.preset, image_shape)
+    gan = GAN(generator, discriminator, seed=config.seed)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1),
+        g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1),
+        g_loss=config.g_loss,
+        update=config.update,
+        jit_compile=config.jit_compile,
+    )
+    return gan
+
+
+def _check_resume(run_dir: Path, config: TrainConfig) -> None:
+    path = run_dir / "config.json"
+    if not path.exists():
+        return
+    saved = json.loads(path.read_text())
+    changed = [k for k in _RESUME_KEYS if saved.get(k) != getattr(config, k)]
+    if changed:
+        diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {getattr(config, k)!r}" for k in changed)
+        raise ValueError(
+            f"{run_dir} holds a run with different settings ({diffs}). Resume it with its "
+            "original settings, or pass a new --out folder."
+        )
+
+
+def _save_keras_atomically(model, path: Path) -> None:
+    tmp = path.with_name(f"tmp_{path.name}")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="auto") -> dict:
+    """Train (or resume) a GAN run in ``run_dir``; return the per-epoch history.
+
+    Args:
+        config: a :class:`TrainConfig`.
+        run_dir: the run folder; re-running on the same folder resumes.
+        images: uint8 (N, H, W, C) training images; Fashion-MNIST's train split by default.
+        callbacks: extra Keras callbacks (e.g. a live monitor).
+        verbose: passed to ``fit``.
+
+    Returns:
+        The history dict (lists per metric, one entry per finished epoch).
+
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    import tensorflow as tf
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _check_resume(run_dir, config)
+    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1))
+    if images is None:
+        images = data.load_fashion_mnist().x_train
+    keras.utils.set_random_seed(config.seed)
+    checkpoint = ResumableCheckpoint(run_dir)
+    start = time.perf_counter()
+    with dtype_policy(config.mixed_precision):
+        strategy = get_strategy(config.strategy)
+        with strategy.scope():
+            gan = build_gan(config, images.shape[1:])
+        done = checkpoint.restore(gan)
+        if done < config.epochs:
+            dataset = data.make_dataset(
+                images, config.batch_size, subset=config.subset, seed=config.seed + done
+            )
+            gan.fit(
+                dataset,
+                epochs=config.epochs,
+                initial_epoch=done,
+                verbose=verbose,
+                shuffle=False,  # the dataset reshuffles itself every epoch
+                callbacks=[
+                    StopOnNonFinite(),
+                    checkpoint,
+                    SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every),
+                    *callbacks,
+                ],
+            )
+        _save_keras_atomically(gan.generator, run_dir / "generator.keras")
+    history = checkpoint.history
+    seconds = sum(history.get("epoch_seconds", []))
+    run_info = {
+        "config": dataclasses.asdict(config),
+        "epochs_done": len(history.get("d_loss", [])),
+        "resumed_from_epoch": done,
+        "train_seconds_total": round(seconds, 1),
+        "wall_seconds_this_call": round(time.perf_counter() - start, 1),
+        "num_train_images": int(min(len(images), config.subset or len(images))),
+        "hardware": {
+            "machine": platform.machine(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_cores": os.cpu_count(),
+            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        },
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "final": {k: v[-1] for k, v in history.items() if v},
+    }
+    (run_dir / "run.json").write_text(json.dumps(run_info, indent=1))
+    return history

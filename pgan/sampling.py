@@ -1,0 +1,76 @@
+"""Loading trained generators and drawing samples from them.
+
+Taught in notebooks/05_training_on_gpu.ipynb; used by ``pgan sample``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
+
+
+def load_generator(path: str | os.PathLike) -> keras.Model:
+    """Load a generator saved as ``.keras`` (with ``safe_mode=True``: no pickled code).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a ``.keras`` file, unreadable, or not a generator
+            (a model taking one noise vector and returning images).
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} does not exist. Train one with `pgan train --out RUN_DIR` (it writes "
+            f"RUN_DIR/generator.keras) or use a file from {PRETRAINED_DIR}."
+        )
+    if path.suffix != ".keras":
+        raise ValueError(f"{path} is not a .keras file; pgan saves generators as NAME.keras.")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:
+        raise ValueError(
+            f"{path} could not be loaded as a Keras model ({type(err).__name__}: {err}). "
+            "The file may be truncated or written by an incompatible Keras; re-export it."
+        ) from err
+    inputs = model.inputs
+    if len(inputs) != 1 or len(inputs[0].shape) != 2 or len(model.outputs[0].shape) != 4:
+        raise ValueError(
+            f"{path} holds {model.name!r}, which is not a generator: expected one input "
+            f"(batch, latent_dim) and image output (batch, H, W, C), got inputs "
+            f"{[tuple(i.shape) for i in inputs]} and output {tuple(model.outputs[0].shape)}."
+        )
+    return model
+
+
+def latent_dim_of(generator) -> int:
+    """The size of the generator's noise input."""
+    return int(generator.inputs[0].shape[-1])
+
+
+def sample_noise(num_examples: int, latent_dim: int, seed: int | None = None) -> np.ndarray:
+    """Standard normal noise (num_examples, latent_dim), float32, reproducible for a seed."""
+    if isinstance(num_examples, bool) or not isinstance(num_examples, int) or num_examples < 1:
+        raise ValueError(f"num_examples must be a positive int, got {num_examples!r}.")
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((num_examples, latent_dim)).astype(np.float32)
+
+
+def generate_images(
+    generator, num_examples: int, seed: int | None = None, batch_size: int = 500
+) -> np.ndarray:
+    """Generate ``num_examples`` images in the model range [-1, 1] as float32 numpy.
+
+    The same ``seed`` gives the same images (inference mode: BatchNorm uses its
+    moving statistics, dropout is off). Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    noise = sample_noise(num_examples, latent_dim_of(generator), seed)
+    chunks = [
+        keras.ops.convert_to_numpy(generator(noise[i : i + batch_size], training=False))
+        for i in range(0, num_examples, batch_size)
+    ]
+    return np.concatenate(chunks).astype(np.float32)
