@@ -1,0 +1,189 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from pgan import data, models, runs, sampling
+from pgan.training import GAN, StopOnNonFinite, TrainingDivergedError
+
+
+def small_gan(seed=0, d_lr=1e-3, g_lr=1e-3, **compile_kwargs):
+    generator = models.build_generator(latent_dim=8, width=4)
+    discriminator = models.build_discriminator(width=4)
+    gan = GAN(generator, discriminator, seed=seed)
+    gan.compile(keras.optimizers.Adam(d_lr), keras.optimizers.Adam(g_lr), **compile_kwargs)
+    return gan
+
+
+def weights(model):
+    return [np.array(w) for w in model.trainable_weights]
+
+
+def changed(before, after):
+    return any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def one_step(gan, images):
+    return gan.fit(data.make_dataset(images, 32, subset=32), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_d_step_leaves_g_unchanged(tiny_images, update):
+    gan = small_gan(g_lr=0.0, update=update)
+    g0, d0 = weights(gan.generator), weights(gan.discriminator)
+    one_step(gan, tiny_images)
+    assert not changed(g0, weights(gan.generator))
+    assert changed(d0, weights(gan.discriminator))
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_g_step_leaves_d_unchanged(tiny_images, update):
+    gan = small_gan(d_lr=0.0, update=update)
+    g0, d0 = weights(gan.generator), weights(gan.discriminator)
+    one_step(gan, tiny_images)
+    assert changed(g0, weights(gan.generator))
+    assert not changed(d0, weights(gan.discriminator))
+
+
+def test_metrics_are_finite_and_in_range(tiny_images):
+    history = one_step(small_gan(), tiny_images).history
+    assert set(history) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
+    assert all(np.isfinite(v[0]) for v in history.values())
+    assert 0.0 <= history["d_real_acc"][0] <= 1.0 and 0.0 <= history["d_fake_acc"][0] <= 1.0
+
+
+def test_compile_rejects_a_shared_optimizer_and_bad_update():
+    generator = models.build_generator(latent_dim=8, width=4)
+    gan = GAN(generator, models.build_discriminator(width=4))
+    opt = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="same object"):
+        gan.compile(opt, opt)
+    with pytest.raises(ValueError, match="update must be"):
+        gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), update="sometimes")
+    assert gan.latent_dim == 8
+
+
+def test_seed_reproduces_training_and_samples(tiny_images):
+    results = []
+    for _ in range(2):
+        keras.utils.set_random_seed(3)
+        gan = small_gan(seed=3)
+        one_step(gan, tiny_images)
+        results.append(sampling.generate_images(gan.generator, 6, seed=11))
+    np.testing.assert_allclose(results[0], results[1], atol=1e-6)
+    other = sampling.generate_images(gan.generator, 6, seed=12)
+    assert not np.allclose(results[0], other)
+
+
+def test_non_finite_loss_stops_with_a_clear_message(tiny_images):
+    gan = small_gan(g_loss=lambda logits: keras.ops.mean(logits) * np.nan)
+    with pytest.raises(TrainingDivergedError, match=r"g_loss \(the generator loss\) became nan.*resume"):
+        gan.fit(data.make_dataset(tiny_images, 32), epochs=1, verbose=0,
+                callbacks=[StopOnNonFinite(check_every=1)])
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Simulate a kill in the middle of epoch ``at_epoch`` (1-based)."""
+
+    def __init__(self, at_epoch):
+        super().__init__()
+        self.at_epoch = at_epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current_epoch + 1 == self.at_epoch and batch == 1:
+            raise KeyboardInterrupt
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current_epoch = epoch
+
+
+def test_interrupted_run_resumes_from_last_finished_epoch(tiny_images, tmp_path):
+    config = runs.TrainConfig.quick(epochs=3, batch_size=32, subset=None)
+    run_dir = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        runs.train_gan(config, run_dir, images=tiny_images, callbacks=[Interrupt(2)], verbose=0)
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["epoch"] == 1 and len(state["history"]["d_loss"]) == 1
+    assert not (run_dir / "generator.keras").exists()
+    # A crash while writing a checkpoint leaves a temporary file; it must not matter.
+    (run_dir / "checkpoints" / "tmp_epoch_0002.weights.h5").write_bytes(b"partial")
+
+    history = runs.train_gan(config, run_dir, images=tiny_images, verbose=0)
+    assert len(history["d_loss"]) == 3
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["resumed_from_epoch"] == 1 and info["epochs_done"] == 3
+    assert sorted(p.name for p in (run_dir / "samples").glob("epoch_*.png")) == [
+        "epoch_0001.png", "epoch_0002.png", "epoch_0003.png"]
+    assert (run_dir / "samples" / "progress.gif").exists()
+    assert len(list((run_dir / "checkpoints").glob("epoch_*.weights.h5"))) == 2
+
+
+def test_resumed_weights_equal_the_checkpoint(tiny_images, tmp_path):
+    config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64)
+    runs.train_gan(config, tmp_path / "r", images=tiny_images, verbose=0)
+    saved = sampling.load_generator(tmp_path / "r" / "generator.keras")
+    restored = runs.build_gan(config)
+    runs.ResumableCheckpoint(tmp_path / "r").restore(restored)
+    z = sampling.sample_noise(4, 64, seed=0)
+    np.testing.assert_allclose(np.asarray(saved(z)), np.asarray(restored.generator(z)), atol=1e-6)
+
+
+def test_resume_with_different_settings_is_refused(tiny_images, tmp_path):
+    runs.train_gan(runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64), tmp_path, images=tiny_images, verbose=0)
+    with pytest.raises(ValueError, match=r"different settings \(batch_size: 32 -> 64\)"):
+        runs.train_gan(runs.TrainConfig.quick(epochs=2, batch_size=64, subset=64), tmp_path, images=tiny_images)
+
+
+def test_bad_config_values():
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        runs.TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="mixed_precision must be"):
+        runs.TrainConfig(mixed_precision="float8")
+    with pytest.raises(ValueError, match="Unknown preset"):
+        runs.TrainConfig(preset="stylegan")
+
+
+def test_mixed_precision_step_is_finite_and_policy_is_restored(tiny_images, tmp_path):
+    config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64, mixed_precision="mixed_float16")
+    history = runs.train_gan(config, tmp_path, images=tiny_images, verbose=0)
+    assert np.isfinite(history["d_loss"][0]) and np.isfinite(history["g_loss"][0])
+    assert keras.config.dtype_policy().name == "float32"
+    generator = sampling.load_generator(tmp_path / "generator.keras")
+    assert generator.get_layer("up1").compute_dtype == "float16"
+    assert generator.get_layer("tanh").compute_dtype == "float32"
+    with runs.dtype_policy("mixed_float16"):
+        gan = runs.build_gan(config)
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import os
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import json, sys
+    import numpy as np
+    from pgan import runs
+    images = np.random.default_rng(0).integers(0, 256, (128, 28, 28, 1), dtype=np.uint8)
+    config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=None, strategy="mirrored")
+    history = runs.train_gan(config, sys.argv[1], images=images, verbose=0)
+    print(json.dumps({"replicas": tf.distribute.MirroredStrategy().num_replicas_in_sync,
+                      "d_loss": history["d_loss"][0], "g_loss": history["g_loss"][0]}))
+    """
+)
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    out = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["replicas"] == 2
+    assert np.isfinite(result["d_loss"]) and np.isfinite(result["g_loss"])
