@@ -1,9 +1,13 @@
 """The dependency list lives in pyproject.toml only; environment.yml installs through pip."""
 
-import tomllib
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
 
 ROOT = Path(__file__).resolve().parent.parent
 
