@@ -217,3 +217,58 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
     }
     (run_dir / "run.json").write_text(json.dumps(run_info, indent=1))
     return history
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
+    """Copy a finished run's generator to ``dest_dir/NAME.keras`` with a model card ``NAME.json``.
+
+    The card records the command, config, seed, epochs, training time, hardware,
+    versions, final losses and the file's SHA-256 (checked by
+    :func:`pgan.sampling.load_pretrained`). A sample grid from fixed noise is
+    written beside it as ``NAME_samples.png``.
+    """
+    import shutil
+
+    from pgan import plotting, sampling
+
+    run_dir, dest_dir = Path(run_dir), Path(dest_dir)
+    source = run_dir / "generator.keras"
+    if not source.exists() or not (run_dir / "run.json").exists():
+        raise FileNotFoundError(f"{run_dir} has no finished run (generator.keras and run.json).")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / f"{name}.keras"
+    shutil.copyfile(source, target)
+    run = json.loads((run_dir / "run.json").read_text())
+    generator = sampling.load_generator(target)
+    plotting.save_grid(sampling.generate_images(generator, 100, seed=0), dest_dir / f"{name}_samples.png", ncols=10)
+    card = {
+        "name": name,
+        "file": target.name,
+        "sha256": _sha256(target),
+        "bytes": target.stat().st_size,
+        "parameters": generator.count_params(),
+        "latent_dim": sampling.latent_dim_of(generator),
+        "command": command,
+        "config": run["config"],
+        "seed": run["config"]["seed"],
+        "epochs": run["epochs_done"],
+        "train_seconds": run["train_seconds_total"],
+        "num_train_images": run["num_train_images"],
+        "hardware": run["hardware"],
+        "versions": run["versions"],
+        "final_losses": run["final"],
+        "metrics": {},
+        "samples": f"{name}_samples.png (seed 0, 100 images)",
+    }
+    (dest_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    return target

@@ -74,3 +74,34 @@ def generate_images(
         for i in range(0, num_examples, batch_size)
     ]
     return np.concatenate(chunks).astype(np.float32)
+
+
+def load_pretrained(name: str = "dcgan_generator", folder=None) -> keras.Model:
+    """Load a generator shipped in ``data/pretrained/`` after checking its SHA-256.
+
+    Raises:
+        FileNotFoundError: the model or its card is missing (the message says how to train it).
+        ValueError: the file's checksum differs from its model card (corrupt or replaced).
+
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    import hashlib
+    import json
+
+    folder = Path(folder) if folder is not None else PRETRAINED_DIR
+    card_path, model_path = folder / f"{name}.json", folder / f"{name}.keras"
+    if not card_path.exists() or not model_path.exists():
+        available = sorted(p.stem for p in folder.glob("*.keras")) if folder.is_dir() else []
+        raise FileNotFoundError(
+            f"No pretrained model {name!r} in {folder} (available: {available or 'none'}). "
+            "Train one with `pgan train --out RUN_DIR` and load RUN_DIR/generator.keras."
+        )
+    card = json.loads(card_path.read_text())
+    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    if digest != card["sha256"]:
+        raise ValueError(
+            f"{model_path} does not match its model card's checksum ({digest[:12]}... vs "
+            f"{card['sha256'][:12]}...): the file is corrupt or was replaced. Restore it with "
+            f"`git checkout -- {model_path.name}` in {folder}."
+        )
+    return load_generator(model_path)

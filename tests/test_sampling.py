@@ -37,3 +37,24 @@ def test_sample_noise_validation():
     assert sampling.sample_noise(3, 5, seed=0).shape == (3, 5)
     with pytest.raises(ValueError, match="positive int"):
         sampling.sample_noise(0, 5)
+
+
+def test_publish_and_load_pretrained_checks_the_checksum(tiny_images, tmp_path):
+    import json
+
+    from pgan import runs
+
+    run_dir = tmp_path / "run"
+    runs.train_gan(runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64), run_dir, images=tiny_images, verbose=0)
+    runs.publish_generator(run_dir, tmp_path / "pretrained", "tiny", command="pytest")
+    card = json.loads((tmp_path / "pretrained" / "tiny.json").read_text())
+    assert card["epochs"] == 1 and card["seed"] == 0 and card["command"] == "pytest"
+    assert (tmp_path / "pretrained" / "tiny_samples.png").exists()
+    generator = sampling.load_pretrained("tiny", folder=tmp_path / "pretrained")
+    assert generator.count_params() == card["parameters"]
+    with open(tmp_path / "pretrained" / "tiny.keras", "ab") as f:
+        f.write(b"tampered")
+    with pytest.raises(ValueError, match="does not match its model card"):
+        sampling.load_pretrained("tiny", folder=tmp_path / "pretrained")
+    with pytest.raises(FileNotFoundError, match=r"available: \['tiny'\]"):
+        sampling.load_pretrained("nope", folder=tmp_path / "pretrained")

@@ -1,0 +1,48 @@
+"""Training and generation throughput of pgan's fit() path vs a minimal tf.function loop.
+
+Runs ``pgan.bench.run_benchmark`` for each model and batch size and writes the
+results as JSON (one object per configuration) plus a summary line each.
+
+    python benchmarks/train_throughput.py --out benchmarks/results/train_throughput.json
+    python benchmarks/train_throughput.py --models workshop --batch-sizes 128 --steps 10
+
+Speed is measured here, never in unit tests. Numbers depend on the machine:
+the JSON names it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["dcgan", "workshop"])
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[64, 128, 256])
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per epoch (best of 2 epochs)")
+    parser.add_argument("--out", type=Path, default=None, help="write all results to this JSON file")
+    args = parser.parse_args(argv)
+
+    from pgan.bench import run_benchmark
+
+    results = []
+    for model in args.models:
+        for batch_size in args.batch_sizes:
+            result = run_benchmark(model, batch_size, steps=args.steps)
+            results.append(result)
+            print(json.dumps(result), flush=True)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
