@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--strategy", choices=["mirrored"], default=None, help="all local GPUs")
     train.add_argument("--jit-compile", action="store_true", help="XLA (helps on GPU, slower on CPU)")
+    train.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUT/logs")
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
 
@@ -84,6 +85,7 @@ def _cmd_train(args) -> int:
         "mixed_precision": args.mixed_precision,
         "strategy": args.strategy,
         "jit_compile": args.jit_compile,
+        "tensorboard": args.tensorboard,
     }
     if args.quick:
         quick = runs.TrainConfig.quick()

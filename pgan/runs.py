@@ -52,6 +52,7 @@ class TrainConfig:
         strategy: None (one device) or "mirrored" (all local GPUs).
         jit_compile: XLA-compile the train step.
         sample_every: write a sample grid every this many epochs.
+        tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
     """
 
     preset: str = "dcgan"
@@ -67,6 +68,7 @@ class TrainConfig:
     strategy: str | None = None
     jit_compile: bool = False
     sample_every: int = 1
+    tensorboard: bool = False
 
     def __post_init__(self):
         if self.preset not in models.PRESETS:
@@ -193,6 +195,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
                     StopOnNonFinite(),
                     checkpoint,
                     SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every),
+                    *([keras.callbacks.TensorBoard(run_dir / "logs")] if config.tensorboard else []),
                     *callbacks,
                 ],
             )

@@ -187,3 +187,9 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["replicas"] == 2
     assert np.isfinite(result["d_loss"]) and np.isfinite(result["g_loss"])
+
+
+def test_tensorboard_logs_are_written_into_the_run_folder(tiny_images, tmp_path):
+    config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64, tensorboard=True)
+    runs.train_gan(config, tmp_path, images=tiny_images, verbose=0)
+    assert list((tmp_path / "logs").rglob("events.out.tfevents.*"))
