@@ -138,8 +138,8 @@ def main(argv=None) -> int:
     """Entry point of the ``pgan`` console script."""
     from pgan.runtime import quiet_tensorflow
 
-    quiet_tensorflow()
     args = build_parser().parse_args(argv)
+    quiet_tensorflow()
     try:
         return COMMANDS[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:

@@ -6,9 +6,11 @@ Taught in notebooks/00_welcome.ipynb.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
+import sys
 
 QUICK_ENV_VAR = "PGAN_QUICK"
 
@@ -24,15 +26,42 @@ def is_quick() -> bool:
     return value in {"1", "true", "yes", "on"}
 
 
-def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ and Python log lines.
+@contextlib.contextmanager
+def _stderr_fd_silenced():
+    """Send file descriptor 2 to /dev/null: C++ logs bypass Python's sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
-    Call it before TensorFlow is imported to also hide the start-up lines; it
-    only sets environment variables that are not already set, so a user's own
-    choice wins.
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's start-up log lines (and its C++ logs afterwards).
+
+    Sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless the user set it, then, when Keras runs
+    on TensorFlow, imports TensorFlow and starts its runtime with the process's
+    stderr silenced: the lines TensorFlow prints before its logging is set up
+    ("oneDNN custom operations are on", "Could not find cuda drivers") ignore
+    ``TF_CPP_MIN_LOG_LEVEL`` and would otherwise land in notebook outputs.
+    Call it before importing TensorFlow; afterwards it only sets the variables.
+    The runtime is started, so configure logical devices before calling it.
+    Taught in notebooks/00_welcome.ipynb.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in sys.modules:
+        return
+    with _stderr_fd_silenced():
+        try:
+            import tensorflow as tf
+        except ImportError:
+            return
+        tf.zeros(())  # starts the runtime, which logs again
 
 
 def set_seed(seed: int) -> None:

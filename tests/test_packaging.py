@@ -41,3 +41,14 @@ def test_importing_pgan_does_not_import_tensorflow():
     code = "import sys, pgan; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_quiet_tensorflow_hides_the_start_up_lines():
+    import subprocess
+    import sys
+
+    code = "import pgan; pgan.quiet_tensorflow(); import tensorflow as tf; print(float(tf.constant(2.0)))"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "2.0"
+    assert "oneDNN" not in out.stderr and "cuda" not in out.stderr.lower()
