@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.pgan-installed
+# Jupyter refuses to run as root (containers, classroom VMs) unless told; LAB_ARGS adds your own flags,
+# e.g. make lab LAB_ARGS="--no-browser --ip=0.0.0.0" on a shared classroom server.
+LAB_ARGS ?=
+ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
 
 .PHONY: help setup lab test unit notebooks lint format bench clean
@@ -26,7 +30,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/00_welcome.ipynb
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_welcome.ipynb
 
 lint: $(STAMP)
 	$(PY) -m ruff check pgan tests benchmarks notebooks
