@@ -9,13 +9,14 @@ LAB_ARGS ?=
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
 
-.PHONY: help setup lab test unit notebooks lint format bench clean
+.PHONY: help setup lab test unit notebooks notebook-refs lint format bench clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_welcome.ipynb"
 	@echo "make test       ruff + unit tests + every notebook under nbval in quick mode"
 	@echo "make unit       unit tests only"
 	@echo "make notebooks  notebooks only (quick mode)"
+	@echo "make notebook-refs  re-record the expected outputs of the notebooks' checked cells"
 	@echo "make lint       ruff check, and check notebooks are committed without outputs"
 	@echo "make format     ruff format + strip notebook outputs"
 	@echo "make bench      training/generation throughput benchmark (JSON in benchmarks/results/)"
@@ -43,9 +44,15 @@ format: $(STAMP)
 unit: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
 
+# Notebooks are committed without outputs; the expected outputs of their "# NBVAL_CHECK_OUTPUT"
+# cells live in tests/notebook_outputs/ and are put back into test copies in notebooks/.nbval/.
 notebooks: $(STAMP)
-	cd notebooks && $(NB_ENV) ../$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with ../tests/nbval_sanitize.cfg .
+	$(PY) tests/nbval_refs.py assemble notebooks/[0-9]*.ipynb --out notebooks/.nbval
+	cd notebooks/.nbval && $(NB_ENV) ../../$(PY) -m pytest -q -p no:cacheprovider --nbval-lax \
+		--nbval-current-env --nbval-sanitize-with ../../tests/nbval_sanitize.cfg *.ipynb
+
+notebook-refs: $(STAMP)
+	$(NB_ENV) $(PY) tests/nbval_refs.py record notebooks/[0-9]*.ipynb
 
 test: $(STAMP)
 	$(PY) -m ruff check pgan tests benchmarks notebooks
@@ -57,5 +64,5 @@ bench: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --out benchmarks/results/train_throughput.json
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs
+	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs notebooks/.nbval
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
