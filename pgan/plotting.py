@@ -26,6 +26,12 @@ def _to_uint8_images(images) -> np.ndarray:
     if images.dtype == np.uint8:
         return images
     images = images.astype(np.float32)
+    if images.size and (images.max() > 1.0 + 1e-3 or images.min() < -1.0 - 1e-3):
+        raise ValueError(
+            f"Float images must be in [0, 1] or [-1, 1]; these span [{images.min():.3g}, "
+            f"{images.max():.3g}]. For 0-255 values use np.rint(x).astype('uint8'); for model "
+            "outputs use pgan.data.to_unit_range."
+        )
     if images.size and images.min() < 0.0:  # model range [-1, 1]
         images = (images + 1.0) / 2.0
     return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
