@@ -62,6 +62,7 @@ def quiet_tensorflow() -> None:
         except ImportError:
             return
         tf.zeros(())  # starts the runtime, which logs again
+    tf.get_logger().setLevel("ERROR")  # Python-side INFO lines ("Using MirroredStrategy...")
 
 
 def set_seed(seed: int) -> None:

@@ -239,9 +239,17 @@ class SampleGrid(keras.callbacks.Callback):
 class StopOnNonFinite(keras.callbacks.Callback):
     """Stop training with a clear error when a loss becomes NaN or infinite.
 
-    Checks every ``check_every`` batches and at each epoch end. The error says
-    which loss diverged and what to try; checkpoints already written are kept.
+    Checks every ``check_every`` batches and at each epoch end; at each epoch
+    end it also checks a few generated images, since BatchNorm statistics can
+    turn NaN while the training-mode losses stay finite. The error says what
+    diverged and what to try; checkpoints already written are kept.
     """
+
+    ADVICE = (
+        "Try a lower learning rate (e.g. 1e-4), check the images are scaled to [-1, 1], "
+        "keep the losses from_logits, or try without mixed precision. The last checkpoint "
+        "is kept: fix the setting and run the same command to resume."
+    )
 
     def __init__(self, check_every: int = 50):
         super().__init__()
@@ -253,19 +261,23 @@ class StopOnNonFinite(keras.callbacks.Callback):
             if value is not None and not math.isfinite(float(value)):
                 self.model.stop_training = True
                 who = "discriminator" if key == "d_loss" else "generator"
-                raise TrainingDivergedError(
-                    f"{key} (the {who} loss) became {float(value)} at {where}. Try a lower "
-                    "learning rate (e.g. 1e-4), check the images are scaled to [-1, 1], "
-                    "keep the losses from_logits, or without mixed precision. The last "
-                    "checkpoint is kept: fix the setting and run the same command to resume."
-                )
+                raise TrainingDivergedError(f"{key} (the {who} loss) became {float(value)} at {where}. {self.ADVICE}")
 
     def on_train_batch_end(self, batch, logs=None):
         if (batch + 1) % self.check_every == 0:
             self._check(logs, f"batch {batch + 1}")
 
     def on_epoch_end(self, epoch, logs=None):
-        self._check(logs, f"the end of epoch {epoch + 1}")
+        where = f"the end of epoch {epoch + 1}"
+        self._check(logs, where)
+        noise = keras.random.normal((8, self.model.latent_dim), seed=epoch)
+        images = keras.ops.convert_to_numpy(self.model.generator(noise, training=False))
+        if not np.isfinite(images).all():
+            self.model.stop_training = True
+            raise TrainingDivergedError(
+                f"the generator outputs NaN or infinite pixels at {where} (in inference mode: "
+                f"its BatchNorm statistics diverged) although the losses are finite. {self.ADVICE}"
+            )
 
 
 class ResumableCheckpoint(keras.callbacks.Callback):

@@ -193,3 +193,12 @@ def test_tensorboard_logs_are_written_into_the_run_folder(tiny_images, tmp_path)
     config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64, tensorboard=True)
     runs.train_gan(config, tmp_path, images=tiny_images, verbose=0)
     assert list((tmp_path / "logs").rglob("events.out.tfevents.*"))
+
+
+def test_nan_generator_with_finite_losses_is_caught(tiny_images):
+    gan = small_gan()
+    bn = gan.generator.get_layer("project_bn")
+    bn.moving_variance.assign(np.full(bn.moving_variance.shape, np.nan, "float32"))
+    with pytest.raises(TrainingDivergedError, match="generator outputs NaN"):
+        gan.fit(data.make_dataset(tiny_images, 32, subset=64), epochs=1, verbose=0,
+                callbacks=[StopOnNonFinite()])
