@@ -27,6 +27,7 @@ MODE_STD = 0.25
 LATENT_DIM = 4
 HIDDEN_UNITS = 32
 NUM_SNAPSHOT_SAMPLES = 2000
+MAX_CHUNK = 1000  # training steps per graph call
 
 
 # ------------------------------------------------------------------ checks
@@ -38,8 +39,21 @@ def _check_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def _check_learning_rate(learning_rate) -> float:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not (
+        0.0 < learning_rate <= 1.0
+    ):
+        raise ValueError(
+            f"learning_rate must be a number in (0, 1], got {learning_rate!r}; "
+            "1e-3 is a good start for the toy GAN."
+        )
+    return float(learning_rate)
+
+
 def _check_modes(modes) -> tuple[float, ...]:
     try:
+        if isinstance(modes, (str, bytes)):
+            raise TypeError("a string is not a sequence of numbers")
         values = tuple(float(m) for m in modes)
     except (TypeError, ValueError) as err:
         raise ValueError(
@@ -224,7 +238,8 @@ def train_toy_gan(
     ``seed`` (weights, data, noise), so a seed reproduces the whole history.
 
     Args:
-        steps: training steps (a few hundred to a few thousand; ~1 ms each on CPU).
+        steps: training steps (a few hundred to a few thousand: about 1 ms each on
+            a CPU, after a second or two spent building the graph).
         learning_rate: Adam learning rate of both players (beta_1 = 0.5).
         g_loss: "non_saturating" (-log D(G(z))) or "minimax" (log(1 - D(G(z)))).
         seed: a non-negative int.
@@ -249,10 +264,7 @@ def train_toy_gan(
     num_snapshots = _check_int("num_snapshots", num_snapshots, minimum=2)
     seed = _check_int("seed", seed, minimum=0)
     modes = _check_modes(modes)
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not (
-        0.0 < learning_rate <= 1.0
-    ):
-        raise ValueError(f"learning_rate must be a number in (0, 1], got {learning_rate!r}.")
+    learning_rate = _check_learning_rate(learning_rate)
     if g_loss not in losses.GENERATOR_LOSSES:
         raise ValueError(
             f"g_loss must be one of {sorted(losses.GENERATOR_LOSSES)}, got {g_loss!r}."
@@ -266,8 +278,16 @@ def train_toy_gan(
 
     d_vars = discriminator.trainable_variables
     g_vars = generator.trainable_variables
+    # Create the optimizers' slots now: variables created inside the first call
+    # would make tf.function trace the loop twice.
+    d_optimizer.build(d_vars)
+    g_optimizer.build(g_vars)
 
-    @tf.function(reduce_retracing=True)
+    chunk = tf.TensorSpec((None, batch_size, LATENT_DIM), tf.float32)
+
+    @tf.function(
+        input_signature=[tf.TensorSpec((None, batch_size, 1), tf.float32), chunk, chunk]
+    )
     def train_steps(real, z_d, z_g):
         # A chunk of steps in one graph call: the loop's Python overhead, not the
         # arithmetic, is what costs time for networks this small.
@@ -287,17 +307,24 @@ def train_toy_gan(
 
     rng = np.random.default_rng(seed)
     fixed_z = rng.standard_normal((NUM_SNAPSHOT_SAMPLES, LATENT_DIM)).astype(np.float32)
-    snapshot_steps = sorted({int(round(s)) for s in np.linspace(0, steps, num_snapshots)})
+    snapshot_steps = {int(round(s)) for s in np.linspace(0, steps, num_snapshots)}
+    # Chunks end at every snapshot, and hold at most MAX_CHUNK steps (memory).
+    bounds = [0]
+    for stop in sorted(snapshot_steps)[1:]:
+        while stop - bounds[-1] > MAX_CHUNK:
+            bounds.append(bounds[-1] + MAX_CHUNK)
+        bounds.append(stop)
     snapshots = {0: _generate(generator, fixed_z)}
     d_history, g_history = [], []
-    for start, stop in zip(snapshot_steps[:-1], snapshot_steps[1:], strict=True):
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
         n = stop - start
         real = np.stack([_draw_real(rng, batch_size, modes) for _ in range(n)])
         z = rng.standard_normal((2, n, batch_size, LATENT_DIM)).astype(np.float32)
         d_chunk, g_chunk = train_steps(real, z[0], z[1])
         d_history.append(d_chunk.numpy())
         g_history.append(g_chunk.numpy())
-        snapshots[stop] = _generate(generator, fixed_z)
+        if stop in snapshot_steps:
+            snapshots[stop] = _generate(generator, fixed_z)
     d_history = np.concatenate(d_history)
     g_history = np.concatenate(g_history)
     config = {
@@ -305,6 +332,63 @@ def train_toy_gan(
         "batch_size": batch_size, "modes": modes,
     }
     return ToyGANHistory(d_history, g_history, snapshots, generator, discriminator, config)
+
+
+def train_toy_discriminator(
+    generated,
+    steps: int = 500,
+    learning_rate: float = 1e-2,
+    seed: int = 0,
+    batch_size: int = 256,
+    modes=DEFAULT_MODES,
+) -> keras.Model:
+    """Train a fresh toy discriminator against a *fixed* set of generated numbers.
+
+    With the generator frozen, D's best answer is D*(x) = p_data / (p_data + p_g)
+    (see :func:`optimal_discriminator`); training D alone shows how close it gets.
+
+    Args:
+        generated: the fixed "generator" samples, any shape (flattened).
+        steps: Adam steps on :func:`pgan.losses.discriminator_loss`.
+        learning_rate: Adam learning rate.
+        seed: seeds the weights, the real data and the batches of ``generated``.
+        batch_size: real and generated numbers per step.
+        modes: means of the real mixture's Gaussians.
+
+    Returns:
+        The trained discriminator (outputs logits; ``sigmoid`` gives D(x)).
+
+    Taught in notebooks/03_gan_theory.ipynb.
+    """
+    import tensorflow as tf
+
+    generated = np.asarray(generated, dtype=np.float32).reshape(-1)
+    if generated.size == 0 or not np.all(np.isfinite(generated)):
+        raise ValueError(
+            f"generated must hold at least one finite number, got {generated.size} values."
+        )
+    steps = _check_int("steps", steps)
+    batch_size = _check_int("batch_size", batch_size)
+    seed = _check_int("seed", seed, minimum=0)
+    learning_rate = _check_learning_rate(learning_rate)
+    modes = _check_modes(modes)
+    discriminator = build_toy_discriminator(seed=10 * seed + 5)
+    optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
+    d_vars = discriminator.trainable_variables
+    optimizer.build(d_vars)
+
+    @tf.function
+    def train_steps(real, fake):
+        for i in tf.range(tf.shape(real)[0]):
+            with tf.GradientTape() as tape:
+                loss = losses.discriminator_loss(discriminator(real[i]), discriminator(fake[i]))
+            optimizer.apply(tape.gradient(loss, d_vars), d_vars)
+
+    rng = np.random.default_rng(seed)
+    real = np.stack([_draw_real(rng, batch_size, modes) for _ in range(steps)])
+    fake = rng.choice(generated, size=(steps, batch_size, 1))
+    train_steps(real, fake)
+    return discriminator
 
 
 def _generate(generator: keras.Model, z: np.ndarray) -> np.ndarray:
@@ -387,3 +471,67 @@ def generator_loss_gradients(d_values) -> dict:
         "minimax": _per_example_gradient(losses.minimax_generator_loss, logits),
         "non_saturating": _per_example_gradient(losses.generator_loss, logits),
     }
+
+
+# ------------------------------------------------------------------ pictures
+
+
+def plot_snapshots(history: ToyGANHistory, bins: int = 60, size: float = 2.4):
+    """One panel per snapshot: the generated histogram over the real density.
+
+    Each panel's title gives the step and the share of samples near each mode
+    (:func:`mode_coverage`). Returns the matplotlib figure.
+
+    Taught in notebooks/03_gan_theory.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    modes = history.config.get("modes", DEFAULT_MODES)
+    steps = sorted(history.snapshots)
+    low, high = min(modes) - 2.5, max(modes) + 2.5
+    x = np.linspace(low, high, 400)
+    fig, axes = plt.subplots(
+        1, len(steps), figsize=(size * len(steps), size), sharex=True, sharey=True, squeeze=False
+    )
+    for ax, step in zip(axes[0], steps, strict=True):
+        samples = history.snapshots[step]
+        ax.hist(np.clip(samples, low, high), bins=bins, range=(low, high), density=True,
+                color="tab:orange", alpha=0.7, label="generated")
+        ax.plot(x, real_density(x, modes), color="tab:blue", label="real")
+        shares = " / ".join(f"{s:.0%}" for s in mode_coverage(samples, modes))
+        ax.set_title(f"step {step}\nnear modes: {shares}", fontsize=9)
+        ax.set_xlabel("x")
+    axes[0, 0].set_ylabel("density")
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_losses(history: ToyGANHistory, window: int = 25):
+    """The players' losses per step (moving average over ``window`` steps).
+
+    Dashed lines mark the values at the game's equilibrium, where D(x) = 1/2
+    everywhere: 2 log 2 for D, log 2 (non-saturating) or -log 2 (minimax) for G.
+    Returns the matplotlib figure.
+
+    Taught in notebooks/03_gan_theory.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    window = _check_int("window", window)
+    kernel = np.ones(window) / window
+    fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
+    g_equilibrium = -math.log(2) if history.config.get("g_loss") == "minimax" else math.log(2)
+    for ax, values, name, equilibrium in (
+        (axes[0], history.d_loss, "discriminator loss", 2 * math.log(2)),
+        (axes[1], history.g_loss, f"generator loss ({history.config.get('g_loss')})", g_equilibrium),
+    ):
+        smooth = np.convolve(values, kernel, mode="valid") if len(values) >= window else values
+        ax.plot(np.arange(len(smooth)) + (len(values) - len(smooth)) + 1, smooth)
+        ax.axhline(equilibrium, color="gray", linestyle="--", linewidth=1, label="equilibrium")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("step")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
