@@ -3,6 +3,7 @@
     pgan train  --model dcgan|workshop --epochs N --batch-size B --out RUN_DIR
     pgan sample --generator FILE.keras --num N --out FILE.npy|FILE.png [--seed S]
     pgan bench  --model dcgan|workshop --batch-size B [--json]
+    pgan evaluate --generator FILE.keras | --images FILE.npy [--num N] [--json]
 
 Also ``python -m pgan``. Errors in the user's input print one clear line and
 exit with status 2; nothing is half-written.
@@ -67,6 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-size", type=_positive_int, default=128)
     bench.add_argument("--steps", type=_positive_int, default=30, help="timed training steps")
     bench.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+
+    evaluate = sub.add_parser(
+        "evaluate", help="score a generator or saved samples: FCD, KID, precision/recall, classes, copies"
+    )
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--generator", type=Path, help="a .keras generator")
+    source.add_argument(
+        "--images", type=Path, help="FILE.npy of float32 in [0, 1], (N, 28, 28, 1), as `pgan sample` writes"
+    )
+    evaluate.add_argument(
+        "--num", type=_positive_int, default=10_000,
+        help="N, 129 to 10000 (default 10000): images generated, or the first N of --images",
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="noise seed of --generator")
+    evaluate.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
     return parser
 
 
@@ -131,7 +147,39 @@ def _cmd_bench(args) -> int:
     return 0
 
 
-COMMANDS = {"train": _cmd_train, "sample": _cmd_sample, "bench": _cmd_bench}
+def _load_npy_images(path: Path):
+    import numpy as np
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist. Write samples with `pgan sample --out FILE.npy`.")
+    try:
+        images = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise ValueError(f"{path} is not a readable .npy file ({err}). Write it with `pgan sample`.") from err
+    if images.ndim != 4:
+        raise ValueError(f"{path} holds an array shaped {images.shape}; expected (N, 28, 28, 1) images.")
+    return images
+
+
+def _cmd_evaluate(args) -> int:
+    from pgan import metrics
+
+    metrics.check_num_samples(args.num)
+    if args.images is not None:
+        images = _load_npy_images(args.images)
+        if len(images) > args.num:
+            print(f"Scoring the first {args.num} of the {len(images)} images in {args.images}")
+        result = metrics.evaluate_images(images[: args.num], pixel_range="unit")
+    else:
+        result = metrics.evaluate_generator(args.generator, num=args.num, seed=args.seed)
+    print(metrics.format_report(result))
+    print(f"scored in {result['seconds']:.1f} s (real-data features included)")
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+COMMANDS = {"train": _cmd_train, "sample": _cmd_sample, "bench": _cmd_bench, "evaluate": _cmd_evaluate}
 
 
 def main(argv=None) -> int:
