@@ -16,7 +16,6 @@ Prints one JSON object (the card) on the last line.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -27,14 +26,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def train_judge(epochs, batch_size, learning_rate, seed, shift, flip, subset=None):
@@ -128,6 +119,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from pgan import models
+    from pgan.runtime import sha256_file
 
     classifier, catalog, history, seconds = train_judge(
         args.epochs,
@@ -153,7 +145,7 @@ def main(argv=None) -> int:
     card = {
         "name": args.name,
         "file": target.name,
-        "sha256": _sha256(target),
+        "sha256": sha256_file(target),
         "bytes": target.stat().st_size,
         "what": "pgan.models.build_classifier() trained on Fashion-MNIST's training split; "
         "the judge of pgan.metrics (features: the 128-d 'features' layer)",

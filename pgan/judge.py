@@ -17,7 +17,6 @@ Taught in notebooks/06_evaluation.ipynb.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from pgan import data
+from pgan.runtime import sha256_file
 from pgan.sampling import PRETRAINED_DIR
 
 JUDGE_NAME = "judge"
@@ -129,14 +129,6 @@ def check_images(images, pixel_range: str = "model", name: str = "images") -> np
 # ------------------------------------------------------------------------ loading
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_card(folder: str | os.PathLike | None = None, name: str = JUDGE_NAME) -> dict:
     """The judge's model card (command, seed, epochs, time, test accuracy, SHA-256).
 
@@ -178,7 +170,7 @@ def load_judge(folder: str | os.PathLike | None = None, name: str = JUDGE_NAME):
     if not model_path.is_file():
         raise FileNotFoundError(f"The judge {model_path} is missing. {HOW_TO_REGENERATE}")
     card = load_card(folder, name)
-    digest = _sha256(model_path)
+    digest = sha256_file(model_path)
     if digest != card.get("sha256"):
         raise ValueError(
             f"{model_path} does not match the SHA-256 in {name}.json ({digest[:12]}... vs "

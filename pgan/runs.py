@@ -28,6 +28,7 @@ from pathlib import Path
 import keras
 
 from pgan import data, models
+from pgan.runtime import sha256_file
 from pgan.training import GAN, ResumableCheckpoint, SampleGrid, StopOnNonFinite
 
 # Settings that must match when a run is resumed (the others may change, e.g. epochs).
@@ -222,16 +223,6 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
     return history
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
     """Copy a finished run's generator to ``dest_dir/NAME.keras`` with a model card ``NAME.json``.
 
@@ -257,7 +248,7 @@ def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
     card = {
         "name": name,
         "file": target.name,
-        "sha256": _sha256(target),
+        "sha256": sha256_file(target),
         "bytes": target.stat().st_size,
         "parameters": generator.count_params(),
         "latent_dim": sampling.latent_dim_of(generator),

@@ -88,6 +88,17 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def sha256_file(path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (model cards record it; loaders check it)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def gpu_devices() -> list[str]:
     """Names of the GPUs the Keras backend can see (empty on a CPU-only machine)."""
     import keras

@@ -85,8 +85,9 @@ def load_pretrained(name: str = "dcgan_generator", folder=None) -> keras.Model:
 
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
-    import hashlib
     import json
+
+    from pgan.runtime import sha256_file
 
     folder = Path(folder) if folder is not None else PRETRAINED_DIR
     card_path, model_path = folder / f"{name}.json", folder / f"{name}.keras"
@@ -97,7 +98,7 @@ def load_pretrained(name: str = "dcgan_generator", folder=None) -> keras.Model:
             "Train one with `pgan train --out RUN_DIR` and load RUN_DIR/generator.keras."
         )
     card = json.loads(card_path.read_text())
-    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    digest = sha256_file(model_path)
     if digest != card["sha256"]:
         raise ValueError(
             f"{model_path} does not match its model card's checksum ({digest[:12]}... vs "
