@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv=None) -> int:
@@ -29,6 +26,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write all results to this JSON file")
     args = parser.parse_args(argv)
 
+    from pgan.runtime import quiet_tensorflow
+
+    quiet_tensorflow()
     from pgan.bench import run_benchmark
 
     results = []
