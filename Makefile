@@ -61,7 +61,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	mkdir -p benchmarks/results
-	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --out benchmarks/results/train_throughput.json
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --steps 20 --out benchmarks/results/train_throughput.json
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs notebooks/.nbval
