@@ -46,6 +46,11 @@ CLASS_THRESHOLD = 0.01  # a class is "present" in at least 1% of the samples
 MEMORIZATION_PERCENTILE = 1.0  # samples closer than 1% of test images are to training images...
 MEMORIZATION_ALARM = 0.05  # ...should be about 1%; more than 5% raises the flag
 BLOCK = 500  # rows per block of pairwise distances
+# Keys every evaluation result carries (``pgan evaluate --json`` prints them on its last line).
+REPORT_KEYS = (
+    "n", "fcd", "fcd_floor", "kid", "kid_std", "precision", "recall", "density", "coverage",
+    "classes_present", "class_tv", "memorized_share_pixel", "memorization_flag",
+)
 
 
 # ------------------------------------------------------------------ feature checks

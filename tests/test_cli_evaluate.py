@@ -5,23 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from pgan import cli, data, models
+from pgan import cli, data, metrics, models
 
-KEYS = (
-    "n",
-    "fcd",
-    "fcd_floor",
-    "kid",
-    "kid_std",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "classes_present",
-    "class_tv",
-    "memorized_share_pixel",
-    "memorization_flag",
-)
+KEYS = metrics.REPORT_KEYS
 
 
 @pytest.fixture(scope="module")
