@@ -13,7 +13,7 @@ import time
 import keras
 import numpy as np
 
-from pgan import losses, models
+from pgan import data, losses, models
 from pgan.training import GAN
 
 
@@ -27,8 +27,6 @@ REPEATS = 4  # timed passes per path after a warm-up; the best one counts (this 
 
 def _time_fit(preset: str, batch_size: int, steps: int, update: str) -> float:
     """Images/s of ``GAN.fit`` over a prefetched tf.data pipeline (best epoch after a warm-up)."""
-    from pgan import data
-
     generator, discriminator = models.build_gan_models(preset)
     gan = GAN(generator, discriminator, seed=0)
     gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5), update=update)
@@ -72,7 +70,7 @@ def _time_minimal_loop(preset: str, batch_size: int, steps: int) -> float:
         return d_loss, g_loss
 
     batches = [
-        tf.constant(b.astype(np.float32) / 127.5 - 1.0)
+        tf.constant(data.to_model_range(b))
         for b in np.split(_images(batch_size, steps), steps)
     ]
     best = float("inf")

@@ -33,7 +33,9 @@ def _to_uint8_images(images) -> np.ndarray:
             "outputs use pgan.data.to_unit_range."
         )
     if images.size and images.min() < 0.0:  # model range [-1, 1]
-        images = (images + 1.0) / 2.0
+        from pgan.data import to_uint8
+
+        return to_uint8(images)
     return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
 
 
