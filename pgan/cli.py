@@ -4,6 +4,9 @@
     pgan sample --generator FILE.keras --num N --out FILE.npy|FILE.png [--seed S]
     pgan bench  --model dcgan|workshop --batch-size B [--json]
     pgan evaluate --generator FILE.keras | --images FILE.npy [--num N] [--json]
+    pgan upscale --scale 2|4 [--model espcn|srresnet|srgan] --input PATH --out DIR
+    pgan evaluate-sr --scale 2|4 [--model NAME] [--json]
+    pgan restore --task denoise|deblur|inpaint [--variant l1|adversarial] --input PATH --out DIR [--mask FILE]
 
 Also ``python -m pgan``. Errors in the user's input print one clear line and
 exit with status 2; nothing is half-written.
@@ -83,6 +86,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed of --generator")
     evaluate.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
+
+    upscale = sub.add_parser("upscale", help="enlarge product photos 2x or 4x with a super-resolution model")
+    upscale.add_argument("--scale", type=int, choices=[2, 4], required=True)
+    upscale.add_argument("--model", choices=["espcn", "srresnet", "srgan"], default="srresnet",
+                         help="shipped model (default srresnet, the best PSNR)")
+    upscale.add_argument("--weights", type=Path, default=None, help="a .keras model of your own instead")
+    upscale.add_argument("--input", required=True, type=Path, help="an image file or a folder of images")
+    upscale.add_argument("--out", required=True, type=Path, help="folder for the results (same file names)")
+    upscale.add_argument("--color", choices=["luminance", "per-channel"], default="luminance",
+                         help="how RGB photos go through the one-channel model")
+
+    evaluate_sr = sub.add_parser("evaluate-sr", help="PSNR/SSIM/FCD of baselines and models on the SR protocol")
+    evaluate_sr.add_argument("--scale", type=int, choices=[2, 4], required=True)
+    evaluate_sr.add_argument("--model", choices=["espcn", "srresnet", "srgan"], action="append",
+                             help="a shipped model to score (repeatable; default: all three)")
+    evaluate_sr.add_argument("--num", type=_positive_int, default=10_000, help="test images (default all 10000)")
+    evaluate_sr.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
+
+    restore = sub.add_parser("restore", help="denoise, deblur or inpaint product photos with a U-Net")
+    restore.add_argument("--task", choices=["denoise", "deblur", "inpaint"], required=True)
+    restore.add_argument("--variant", choices=["l1", "adversarial"], default="l1",
+                         help="shipped model: trained with L1 (default) or fine-tuned adversarially")
+    restore.add_argument("--weights", type=Path, default=None, help="a .keras model of your own instead")
+    restore.add_argument("--input", required=True, type=Path, help="an image file or a folder of images")
+    restore.add_argument("--out", required=True, type=Path, help="folder for the results (same file names)")
+    restore.add_argument("--mask", type=Path, default=None,
+                         help="inpaint: an image, white where pixels are missing, or a folder of masks "
+                              "named like the inputs")
     return parser
 
 
@@ -179,7 +210,108 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-COMMANDS = {"train": _cmd_train, "sample": _cmd_sample, "bench": _cmd_bench, "evaluate": _cmd_evaluate}
+def _load_model_file(path: Path):
+    import keras
+
+    from pgan import (
+        restore,  # noqa: F401
+        superres,  # noqa: F401  (registers pgan's layers for loading)
+    )
+
+    if not path.is_file() or path.suffix != ".keras":
+        raise FileNotFoundError(f"--weights {path} is not a .keras file.")
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:
+        raise ValueError(f"{path} could not be loaded as a Keras model ({type(err).__name__}: {err}).") from err
+
+
+def _enhance_files(input_path: Path, out_dir: Path, enhance_one) -> int:
+    """Run ``enhance_one(image, path)`` on each input; unreadable files are reported, not fatal."""
+    from pgan import enhance
+
+    files = enhance.list_images(input_path)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file; give a folder for the results.")
+    failed = []
+    for path in files:
+        try:
+            image = enhance.read_photo(path)
+            result = enhance_one(image, path)
+        except ValueError as err:
+            failed.append(path)
+            print(f"skipped {path.name}: {err}", file=sys.stderr)
+            continue
+        target = enhance.write_photo(result, out_dir / path.name)
+        print(f"{path.name}: {image.shape[1]}x{image.shape[0]} -> {result.shape[1]}x{result.shape[0]}  {target}")
+    print(f"Wrote {len(files) - len(failed)} of {len(files)} images to {out_dir}")
+    if failed:
+        print(f"{len(failed)} file(s) could not be read; fix or remove them and run again.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_upscale(args) -> int:
+    from pgan import superres
+
+    model = _load_model_file(args.weights) if args.weights else superres.load_sr_model(args.model, args.scale)
+    return _enhance_files(
+        args.input, args.out, lambda image, _: superres.upscale_photo(model, image, args.scale, args.color)
+    )
+
+
+def _cmd_evaluate_sr(args) -> int:
+    from pgan import data, superres
+
+    names = args.model or list(superres.MODELS)
+    models = {name: superres.load_sr_model(name, args.scale) for name in names}
+    images = data.load_fashion_mnist().x_test[: args.num]
+    result = superres.evaluate_sr(args.scale, models, images)
+    print(f"Super-resolution x{args.scale} on {len(images)} Fashion-MNIST test images")
+    print(superres.format_table(result, args.scale))
+    if args.json:
+        print(json.dumps({"scale": args.scale, "num": len(images), "results": result}))
+    return 0
+
+
+def _mask_for(mask_arg: Path | None, path: Path):
+    from pgan import enhance
+
+    if mask_arg is None:
+        raise ValueError(
+            "inpainting needs --mask: an image of the photo's size, white where pixels are missing."
+        )
+    mask_path = mask_arg / path.name if mask_arg.is_dir() else mask_arg
+    if not mask_path.is_file():
+        raise ValueError(f"no mask for {path.name}: expected {mask_path}.")
+    return enhance.read_photo(mask_path).max(axis=-1) > 127
+
+
+def _cmd_restore(args) -> int:
+    from pgan import restore
+
+    if args.task == "inpaint" and args.mask is None:
+        raise ValueError("inpainting needs --mask FILE (white where pixels are missing) or a folder of masks.")
+    if args.task == "inpaint" and not args.mask.exists():
+        raise FileNotFoundError(f"--mask {args.mask} does not exist.")
+    model = _load_model_file(args.weights) if args.weights else restore.load_restore_model(args.task, args.variant)
+
+    def one(image, path):
+        mask = _mask_for(args.mask, path) if args.task == "inpaint" else None
+        return restore.restore_photo(model, image, args.task, mask)
+
+    return _enhance_files(args.input, args.out, one)
+
+
+COMMANDS = {
+    "train": _cmd_train,
+    "sample": _cmd_sample,
+    "bench": _cmd_bench,
+    "evaluate": _cmd_evaluate,
+    "upscale": _cmd_upscale,
+    "evaluate-sr": _cmd_evaluate_sr,
+    "restore": _cmd_restore,
+}
 
 
 def main(argv=None) -> int:

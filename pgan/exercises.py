@@ -4,7 +4,7 @@ Each ``check_...`` takes the learner's answer, compares it with pgan's
 reference on fixed inputs, prints one line starting with "Correct" or
 "Not yet", and returns True or False.
 
-Used in notebooks/01_product_images.ipynb to notebooks/05_training_on_gpu.ipynb.
+Used in notebooks/01_product_images.ipynb to notebooks/08_restoration.ipynb.
 """
 
 from __future__ import annotations
@@ -136,3 +136,48 @@ def check_generator(build_fn, latent_dim: int = 100) -> bool:
     if out.min() >= 0.0:
         return _report(False, "outputs are never negative: a sigmoid gives [0, 1], the data is in [-1, 1]; use tanh.")
     return _report(True, f"(4, {latent_dim}) -> (4, 28, 28, 1) in [-1, 1], {model.count_params():,} parameters.")
+
+
+def check_depth_to_space(depth_to_space_fn) -> bool:
+    """Exercise (07): the sub-pixel shuffle (B, H, W, C*r*r) -> (B, H*r, W*r, C), TF's channel order."""
+    from keras import ops
+
+    from pgan.superres import depth_to_space
+
+    x = np.arange(2 * 3 * 4 * 8, dtype=np.float32).reshape(2, 3, 4, 8)
+    got, err = _call(lambda: ops.convert_to_numpy(depth_to_space_fn(x, 2)))
+    if err:
+        return _report(False, err)
+    want = ops.convert_to_numpy(depth_to_space(x, 2))
+    if got.shape != want.shape:
+        return _report(False, f"shape {got.shape} for input {x.shape} and r=2, expected {want.shape}.")
+    if not np.array_equal(got, want):
+        if np.array_equal(np.sort(got, axis=None), np.sort(want, axis=None)):
+            return _report(
+                False, "right values, wrong places: reshape to (B, H, W, r, r, C), then swap the "
+                "axes so each row of r values lands under its low-resolution row."
+            )
+        return _report(False, "the values changed: depth to space only moves numbers, it never mixes them.")
+    return _report(True, f"{x.shape} -> {got.shape}, every value where tf.nn.depth_to_space puts it.")
+
+
+def check_psnr(psnr_fn) -> bool:
+    """Exercise (08): PSNR in dB of images in [0, 1], one value per image."""
+    from pgan.fidelity import psnr
+
+    rng = np.random.default_rng(0)
+    clean = rng.random((3, 28, 28, 1))
+    noisy = np.clip(clean + rng.normal(0, [[[[0.05]]], [[[0.1]]], [[[0.2]]]], clean.shape), 0, 1)
+    got, err = _call(lambda: np.asarray(psnr_fn(noisy, clean), dtype=np.float64))
+    if err:
+        return _report(False, err)
+    want = psnr(noisy, clean)
+    if got.shape != want.shape:
+        return _report(False, f"return one value per image, shape {want.shape}; got shape {got.shape}.")
+    if np.allclose(got, want + 20 * np.log10(255.0), atol=1e-3):
+        return _report(False, "the peak is 1 for images in [0, 1], not 255.")
+    if np.allclose(got, want / 2, atol=1e-3):
+        return _report(False, "half the expected value: PSNR is 10 log10(1 / MSE), or 20 log10(1 / RMSE).")
+    if not np.allclose(got, want, atol=1e-3):
+        return _report(False, f"got {np.round(got, 2)}, expected {np.round(want, 2)} dB.")
+    return _report(True, f"{np.round(got, 2)} dB for noise 0.05, 0.1, 0.2.")

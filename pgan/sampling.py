@@ -11,7 +11,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
+# The shipped models; PGAN_PRETRAINED_DIR points elsewhere (a classroom's shared copy, a test).
+PRETRAINED_DIR = Path(
+    os.environ.get("PGAN_PRETRAINED_DIR") or Path(__file__).resolve().parent.parent / "data" / "pretrained"
+)
 
 
 def load_generator(path: str | os.PathLike) -> keras.Model:
@@ -76,14 +79,12 @@ def generate_images(
     return np.concatenate(chunks).astype(np.float32)
 
 
-def load_pretrained(name: str = "dcgan_generator", folder=None) -> keras.Model:
-    """Load a generator shipped in ``data/pretrained/`` after checking its SHA-256.
+def verified_pretrained_path(name: str, folder=None) -> Path:
+    """The path of ``data/pretrained/NAME.keras`` after checking its SHA-256 against ``NAME.json``.
 
     Raises:
-        FileNotFoundError: the model or its card is missing (the message says how to train it).
+        FileNotFoundError: the model or its card is missing (the message lists what is there).
         ValueError: the file's checksum differs from its model card (corrupt or replaced).
-
-    Taught in notebooks/05_training_on_gpu.ipynb.
     """
     import json
 
@@ -95,7 +96,7 @@ def load_pretrained(name: str = "dcgan_generator", folder=None) -> keras.Model:
         available = sorted(p.stem for p in folder.glob("*.keras")) if folder.is_dir() else []
         raise FileNotFoundError(
             f"No pretrained model {name!r} in {folder} (available: {available or 'none'}). "
-            "Train one with `pgan train --out RUN_DIR` and load RUN_DIR/generator.keras."
+            "The README's 'Shipped models' section gives the command that trains each one."
         )
     card = json.loads(card_path.read_text())
     digest = sha256_file(model_path)
@@ -105,4 +106,16 @@ def load_pretrained(name: str = "dcgan_generator", folder=None) -> keras.Model:
             f"{card['sha256'][:12]}...): the file is corrupt or was replaced. Restore it with "
             f"`git checkout -- {model_path.name}` in {folder}."
         )
-    return load_generator(model_path)
+    return model_path
+
+
+def load_pretrained(name: str = "dcgan_generator", folder=None) -> keras.Model:
+    """Load a generator shipped in ``data/pretrained/`` after checking its SHA-256.
+
+    Raises:
+        FileNotFoundError: the model or its card is missing (the message says how to train it).
+        ValueError: the file's checksum differs from its model card (corrupt or replaced).
+
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    return load_generator(verified_pretrained_path(name, folder))

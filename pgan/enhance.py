@@ -1,0 +1,453 @@
+"""Training and applying image-to-image models: super-resolution and restoration share this.
+
+- :func:`fit_pixel_model` trains any image-to-image ``keras.Model`` with a pixel
+  loss (L1 by default) and a cosine learning-rate decay, with the same
+  kill-safe checkpoints as GAN training (re-running on the run folder resumes).
+- :class:`AdversarialFineTuner` fine-tunes such a model with a pixel loss, a
+  feature ("perceptual") loss measured by the judge's convolutional features and
+  an adversarial loss from :func:`build_patch_discriminator`: the SRGAN recipe,
+  used for super-resolution (notebook 07) and restoration (notebook 08).
+- :func:`process_tiled` applies a fully convolutional model to an image of any
+  size in overlapping tiles, so large photos fit in memory.
+
+Images are float32 in [0, 1] throughout.
+
+Taught in notebooks/07_super_resolution.ipynb and notebooks/08_restoration.ipynb.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from pgan import losses
+from pgan.runtime import environment_report
+
+FEATURE_LAYER = "block2_relu2"  # the judge's 14x14x64 features: edges and textures, not classes
+
+
+# --------------------------------------------------------------------------- pixel training
+
+
+def fit_pixel_model(
+    model,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    run_dir,
+    epochs: int,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+    loss: str = "mae",
+    verbose="auto",
+) -> dict:
+    """Train an image-to-image model on (inputs, targets) pairs; resumable.
+
+    Adam with a cosine decay of the learning rate to zero over ``epochs``. After
+    every epoch the weights and optimizer state are checkpointed atomically
+    under ``run_dir``; calling again with the same arguments resumes after the
+    last finished epoch. At the end ``run_dir/model.keras`` and
+    ``run_dir/run.json`` (settings, seconds, final loss, hardware) are written.
+
+    Args:
+        model: a ``keras.Model`` mapping inputs to outputs shaped like ``targets``.
+        inputs, targets: float32 arrays, first axis the example.
+        run_dir: the run's folder (created).
+        epochs: passes over the data.
+        batch_size, learning_rate: as usual.
+        loss: ``"mae"`` (L1, sharper; used for the shipped models) or ``"mse"`` (L2).
+        verbose: Keras' ``fit`` verbosity.
+
+    Returns:
+        The history: {metric: [value per epoch]} over all epochs, resumed ones included.
+    """
+    from pgan.training import ResumableCheckpoint
+
+    if len(inputs) != len(targets):
+        raise ValueError(f"inputs and targets differ in length: {len(inputs)} vs {len(targets)}.")
+    if loss not in ("mae", "mse"):
+        raise ValueError(f"loss must be 'mae' or 'mse', got {loss!r}.")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    steps = epochs * int(np.ceil(len(inputs) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
+    checkpoint = ResumableCheckpoint(run_dir)
+    model.optimizer.build(model.trainable_variables)
+    done = checkpoint.restore(model)
+    start = time.perf_counter()
+    if done < epochs:
+        model.fit(
+            inputs, targets, batch_size=batch_size, epochs=epochs, initial_epoch=done,
+            callbacks=[checkpoint], verbose=verbose, shuffle=True,
+        )
+    seconds = time.perf_counter() - start
+    settings = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "loss": loss}
+    _finish_run(model, run_dir, settings, len(inputs), seconds, checkpoint.history)
+    return checkpoint.history
+
+
+def _finish_run(model, run_dir: Path, settings: dict, num_images: int, seconds: float, history: dict):
+    """Save the bare model (no optimizer state) and ``run.json``, both atomically."""
+    from pgan.training import _atomic_write_text
+
+    bare = keras.Model.from_config(model.get_config())  # uncompiled: no optimizer state saved
+    bare.set_weights(model.get_weights())
+    bare.save(run_dir / "tmp_model.keras")
+    (run_dir / "tmp_model.keras").replace(run_dir / "model.keras")
+    run_json = run_dir / "run.json"
+    previous = json.loads(run_json.read_text()) if run_json.exists() else {}
+    info = {
+        "model": model.name,
+        "parameters": model.count_params(),
+        **settings,
+        "num_train_images": num_images,
+        "train_seconds_total": previous.get("train_seconds_total", 0.0) + seconds,
+        "hardware": environment_report(),
+        "final": {k: v[-1] for k, v in history.items() if v},
+    }
+    _atomic_write_text(run_json, json.dumps(info, indent=1))
+
+
+def predict_images(model, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Run a model over inputs in batches; outputs clipped to [0, 1], float32 numpy."""
+    chunks = [
+        ops.convert_to_numpy(model(inputs[i : i + batch_size], training=False))
+        for i in range(0, len(inputs), batch_size)
+    ]
+    return np.clip(np.concatenate(chunks), 0.0, 1.0).astype(np.float32)
+
+
+# ------------------------------------------------------------------ adversarial fine-tuning
+
+
+def build_patch_discriminator(image_shape=(28, 28, 1), filters: int = 32) -> keras.Model:
+    """A small discriminator for 28x28 results: three strided convolutions, one logit.
+
+    No BatchNorm (it couples real and fake batches); LeakyReLU 0.2. Inputs in [0, 1].
+    """
+    image = keras.Input(image_shape, name="image")
+    x = layers.Rescaling(2.0, offset=-1.0)(image)
+    for i, width in enumerate((filters, filters * 2, filters * 4)):
+        x = layers.Conv2D(width, 3, strides=1 if i == 0 else 2, padding="same", name=f"conv{i + 1}")(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(image, logit, name="patch_discriminator")
+
+
+def judge_feature_extractor(judge=None, layer: str = FEATURE_LAYER) -> keras.Model:
+    """The judge's convolutional features for images in [0, 1], frozen (the perceptual loss)."""
+    from pgan import judge as judge_module
+
+    judge = judge if judge is not None else judge_module.load_judge()
+    image = keras.Input((28, 28, 1), name="image")
+    trunk = keras.Model(judge.input, judge.get_layer(layer).output)
+    trunk.trainable = False
+    features = trunk(layers.Rescaling(2.0, offset=-1.0)(image), training=False)
+    return keras.Model(image, features, name="judge_features")
+
+
+class AdversarialFineTuner(keras.Model):
+    """Fine-tune an image-to-image model the SRGAN way: pixel + feature + adversarial loss.
+
+    Each step updates the discriminator on (target, model output), then the
+    model on ``pixel_weight * L1 + feature_weight * MSE(judge features) +
+    adversarial_weight * non-saturating GAN loss``. The pixel term keeps colours
+    and layout right; the feature and adversarial terms trade a little PSNR for
+    sharper, more realistic detail (the perception-distortion trade-off).
+    TensorFlow backend (``tf.GradientTape``).
+
+    Args:
+        model: the pretrained image-to-image model (trained further in place).
+        discriminator: e.g. :func:`build_patch_discriminator`.
+        feature_extractor: e.g. :func:`judge_feature_extractor`, or None for no feature loss.
+        pixel_weight, feature_weight, adversarial_weight: the loss weights.
+    """
+
+    def __init__(
+        self, model, discriminator, feature_extractor=None,
+        pixel_weight: float = 1.0, feature_weight: float = 0.1, adversarial_weight: float = 0.01,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.model = model
+        self.discriminator = discriminator
+        self.feature_extractor = feature_extractor
+        self.pixel_weight = float(pixel_weight)
+        self.feature_weight = float(feature_weight) if feature_extractor is not None else 0.0
+        self.adversarial_weight = float(adversarial_weight)
+        names = ("d_loss", "g_loss", "pixel_loss", "feature_loss", "adversarial_loss")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.built = True  # the sub-models are built; nothing is left for fit() to build
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.model.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, inputs, training=False):
+        return self.model(inputs, training=training)
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            fake = self.model(inputs, training=True)
+            d_loss = losses.discriminator_loss(
+                self.discriminator(targets, training=True), self.discriminator(fake, training=True)
+            )
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+
+        with tf.GradientTape() as tape:
+            fake = self.model(inputs, training=True)
+            pixel = ops.mean(ops.abs(fake - targets))
+            adversarial = losses.generator_loss(self.discriminator(fake, training=True))
+            feature = ops.zeros(())
+            if self.feature_extractor is not None:
+                feature = ops.mean(
+                    ops.square(self.feature_extractor(fake) - self.feature_extractor(targets))
+                )
+            g_loss = (
+                self.pixel_weight * pixel
+                + self.feature_weight * feature
+                + self.adversarial_weight * adversarial
+            )
+        grads = tape.gradient(g_loss, self.model.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
+        values = {
+            "d_loss": d_loss, "g_loss": g_loss, "pixel_loss": pixel,
+            "feature_loss": feature, "adversarial_loss": adversarial,
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def fine_tune_adversarially(
+    model, inputs, targets, run_dir, epochs: int, batch_size: int = 64,
+    learning_rate: float = 1e-4, weights: dict | None = None, verbose="auto",
+) -> dict:
+    """Fine-tune ``model`` with :class:`AdversarialFineTuner`; resumable like :func:`fit_pixel_model`.
+
+    ``weights`` overrides the loss weights (keys ``pixel_weight``,
+    ``feature_weight``, ``adversarial_weight``). Writes ``run_dir/model.keras``
+    (the fine-tuned model alone) and ``run_dir/run.json``.
+    """
+    import tensorflow as tf
+
+    from pgan.training import ResumableCheckpoint
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    weights = {"pixel_weight": 1.0, "feature_weight": 0.1, "adversarial_weight": 0.01, **(weights or {})}
+    tuner = AdversarialFineTuner(
+        model, build_patch_discriminator(targets.shape[1:]), judge_feature_extractor(), **weights
+    )
+    tuner.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+    )
+    checkpoint = ResumableCheckpoint(run_dir)
+    done = checkpoint.restore(tuner)
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((inputs, targets))
+        .shuffle(len(inputs), seed=0, reshuffle_each_iteration=True)
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = time.perf_counter()
+    if done < epochs:
+        tuner.fit(
+            dataset, epochs=epochs, initial_epoch=done, callbacks=[checkpoint], verbose=verbose,
+            shuffle=False,  # the dataset shuffles itself
+        )
+    seconds = time.perf_counter() - start
+    settings = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+                "loss": "adversarial", **weights}
+    _finish_run(model, run_dir, settings, len(inputs), seconds, checkpoint.history)
+    return checkpoint.history
+
+
+# ------------------------------------------------------------------------- any image size
+
+
+def process_tiled(fn, image: np.ndarray, scale: int = 1, tile: int = 128, overlap: int = 8) -> np.ndarray:
+    """Apply ``fn`` to an (H, W, C) image in overlapping tiles and stitch the results.
+
+    ``fn`` maps a (1, h, w, C) float32 batch to (1, h * scale, w * scale, C').
+    Images no larger than ``tile`` go through in one piece. Each tile is run
+    with ``overlap`` extra pixels of context on every side, which are cropped
+    away, so seams match a whole-image pass except within the receptive field.
+    """
+    height, width = image.shape[:2]
+    if height <= tile and width <= tile:
+        return np.asarray(fn(image[None]))[0]
+    rows = []
+    for top in range(0, height, tile):
+        row = []
+        for left in range(0, width, tile):
+            t0, l0 = max(top - overlap, 0), max(left - overlap, 0)
+            bottom, right = min(top + tile, height), min(left + tile, width)
+            b1, r1 = min(bottom + overlap, height), min(right + overlap, width)
+            out = np.asarray(fn(image[None, t0:b1, l0:r1]))[0]
+            dt, dl = (top - t0) * scale, (left - l0) * scale
+            row.append(out[dt : dt + (bottom - top) * scale, dl : dl + (right - left) * scale])
+        rows.append(np.concatenate(row, axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+# ------------------------------------------------------------------------------ publishing
+
+
+def publish_model(run_dir, dest_dir, name: str, command: str, scores: dict, extra: dict | None = None) -> Path:
+    """Copy ``run_dir/model.keras`` to ``dest_dir/NAME.keras`` with a model card ``NAME.json``.
+
+    The card holds the command, seed, settings, training seconds, hardware, the
+    test-set ``scores`` and the file's SHA-256 (checked by
+    :func:`pgan.sampling.verified_pretrained_path`).
+    """
+    import shutil
+
+    from pgan.runtime import sha256_file
+
+    run_dir, dest_dir = Path(run_dir), Path(dest_dir)
+    source = run_dir / "model.keras"
+    if not source.exists() or not (run_dir / "run.json").exists():
+        raise FileNotFoundError(f"{run_dir} has no finished run (model.keras and run.json).")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / f"{name}.keras"
+    shutil.copyfile(source, target)
+    run = json.loads((run_dir / "run.json").read_text())
+    card = {
+        "name": name,
+        "file": target.name,
+        "sha256": sha256_file(target),
+        "bytes": target.stat().st_size,
+        "command": command,
+        **(extra or {}),
+        **{k: v for k, v in run.items() if k != "final"},
+        "final_losses": run.get("final", {}),
+        "scores": scores,
+    }
+    (dest_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    return target
+
+
+# ------------------------------------------------------------------- the user's own photos
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def list_images(path) -> list[Path]:
+    """One image file, or the image files of a folder (sorted; other files ignored).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist, or a folder holds no image files.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: give an image file or a folder of images.")
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(
+            f"{path} holds no image files ({', '.join(IMAGE_SUFFIXES)}): put your photos there."
+        )
+    return files
+
+
+def read_photo(path) -> np.ndarray:
+    """Read a photo at its own size as uint8 (H, W, 1) for grayscale files or (H, W, 3).
+
+    Transparency becomes white. Raises ValueError naming the file when it is
+    empty, corrupt or not an image.
+    """
+    from PIL import Image
+
+    from pgan import data
+
+    path = Path(path)
+    grayscale = False
+    try:
+        with Image.open(path) as img:
+            grayscale = img.mode in ("1", "L", "LA", "I", "I;16", "F")
+    except Exception:  # data.load_image gives the clear message below
+        pass
+    return data.load_image(path, image_size=None, grayscale=grayscale, invert=False)
+
+
+def write_photo(image_uint8: np.ndarray, path) -> Path:
+    """Write an (H, W, 1|3) uint8 image atomically (a temporary file, then a rename)."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    array = image_uint8[..., 0] if image_uint8.shape[-1] == 1 else image_uint8
+    tmp = path.with_name(f".tmp_{path.name}")
+    Image.fromarray(array).save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
+    tmp.replace(path)
+    return path
+
+
+def has_light_background(image01: np.ndarray) -> bool:
+    """True when the border pixels are mostly light (a product shot on white)."""
+    border = np.concatenate([image01[0].ravel(), image01[-1].ravel(), image01[:, 0].ravel(), image01[:, -1].ravel()])
+    return float(border.mean()) > 0.5
+
+
+def apply_to_photo(
+    fn, image_uint8: np.ndarray, scale: int = 1, color: str = "luminance", invert="auto", extra=None
+):
+    """Apply a one-channel model ``fn`` to a photo of any size and colour; return uint8.
+
+    Args:
+        fn: maps a (1, h, w, 1) float batch in [0, 1] to (1, h*scale, w*scale, 1).
+        image_uint8: (H, W, 1) or (H, W, 3).
+        scale: the model's enlargement (1 for restoration).
+        color: for RGB, ``"luminance"`` (model on Y, colour channels by bicubic;
+            the usual super-resolution choice) or ``"per-channel"`` (model on R, G, B).
+        invert: the models learned light products on black (Fashion-MNIST);
+            ``"auto"`` inverts photos on a light background before and after.
+        extra: an (H, W, 1) float array appended to each channel before ``fn``
+            (the inpainting mask), tiled along with it.
+    """
+    if color not in ("luminance", "per-channel"):
+        raise ValueError(f"color must be 'luminance' or 'per-channel', got {color!r}.")
+    image = image_uint8.astype(np.float32) / 255.0
+    if invert == "auto":
+        invert = has_light_background(image)
+    if invert:
+        image = 1.0 - image
+
+    def one_channel(channel):
+        if extra is not None:
+            channel = np.concatenate([channel, np.asarray(extra, np.float32)], axis=-1)
+        return np.clip(process_tiled(fn, channel, scale), 0.0, 1.0)
+
+    if image.shape[-1] == 1 or color == "per-channel":
+        out = np.concatenate([one_channel(image[..., c : c + 1]) for c in range(image.shape[-1])], axis=-1)
+    else:
+        rgb_to_yuv = np.array([[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436], [0.615, -0.51499, -0.10001]])
+        yuv = image @ rgb_to_yuv.T
+        luma = one_channel(yuv[..., :1])
+        chroma = yuv[..., 1:]
+        if scale > 1:
+            chroma = ops.convert_to_numpy(layers.UpSampling2D(scale, interpolation="bicubic")(chroma[None]))[0]
+        out = np.concatenate([luma, chroma], axis=-1) @ np.linalg.inv(rgb_to_yuv).T
+    out = np.clip(out, 0.0, 1.0)
+    if invert:
+        out = 1.0 - out
+    return np.round(out * 255.0).astype(np.uint8)
