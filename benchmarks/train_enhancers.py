@@ -114,7 +114,14 @@ def main(argv=None) -> int:
     catalog = data.load_fashion_mnist()
     run_dir, name, scores, extra = (_sr if args.kind == "sr" else _restore)(args, catalog)
     command = "python benchmarks/train_enhancers.py " + shlex.join(argv if argv is not None else sys.argv[1:])
-    enhance.publish_model(run_dir, args.out_dir, name, command, scores, {"seed": args.seed, **extra})
+    # A run continued with more epochs (a warm restart of the cosine schedule) is reproduced
+    # by its whole chain of commands, so the card records them all.
+    log = run_dir / "commands.txt"
+    previous = log.read_text().splitlines() if log.exists() else []
+    if not previous or previous[-1] != command:
+        log.write_text("\n".join([*previous, command]) + "\n")
+        previous.append(command)
+    enhance.publish_model(run_dir, args.out_dir, name, " && ".join(previous), scores, {"seed": args.seed, **extra})
     card = json.loads((args.out_dir / f"{name}.json").read_text())
     print(json.dumps(card))
     return 0

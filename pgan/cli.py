@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_sr.add_argument("--scale", type=int, choices=[2, 4], required=True)
     evaluate_sr.add_argument("--model", choices=["espcn", "srresnet", "srgan"], action="append",
                              help="a shipped model to score (repeatable; default: all three)")
-    evaluate_sr.add_argument("--num", type=_positive_int, default=10_000, help="test images (default all 10000)")
+    evaluate_sr.add_argument("--num", type=_positive_int, default=10_000,
+                             help="test images, 129 to 10000 (default all 10000)")
     evaluate_sr.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
 
     restore = sub.add_parser("restore", help="denoise, deblur or inpaint product photos with a U-Net")
@@ -255,14 +256,16 @@ def _cmd_upscale(args) -> int:
     from pgan import superres
 
     model = _load_model_file(args.weights) if args.weights else superres.load_sr_model(args.model, args.scale)
+    superres.check_sr_model(model, args.scale)
     return _enhance_files(
         args.input, args.out, lambda image, _: superres.upscale_photo(model, image, args.scale, args.color)
     )
 
 
 def _cmd_evaluate_sr(args) -> int:
-    from pgan import data, superres
+    from pgan import data, metrics, superres
 
+    metrics.check_num_samples(args.num)  # FCD needs more images than feature dimensions
     names = args.model or list(superres.MODELS)
     models = {name: superres.load_sr_model(name, args.scale) for name in names}
     images = data.load_fashion_mnist().x_test[: args.num]
@@ -295,6 +298,7 @@ def _cmd_restore(args) -> int:
     if args.task == "inpaint" and not args.mask.exists():
         raise FileNotFoundError(f"--mask {args.mask} does not exist.")
     model = _load_model_file(args.weights) if args.weights else restore.load_restore_model(args.task, args.variant)
+    restore.check_restore_model(model, args.task)
 
     def one(image, path):
         mask = _mask_for(args.mask, path) if args.task == "inpaint" else None

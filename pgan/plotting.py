@@ -157,3 +157,47 @@ def plot_history(history: dict, keys=None, title: str | None = None):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def comparison_figure(rows: dict, title: str | None = None, size: float = 1.0, upscale_small: bool = True):
+    """One labelled row of images per method: the before/after pictures of notebooks 07 and 08.
+
+    Args:
+        rows: {label: images (N, H, W, C)}, every entry the same N; smaller images
+            (a low-resolution input) are enlarged by pixel repetition to the
+            largest size so each column shows one product at one size.
+        title: the figure's title.
+        size: inches per image.
+        upscale_small: enlarge smaller rows by repetition (True) or leave them small.
+
+    Returns:
+        The matplotlib ``Figure`` (object API; save it with ``fig.savefig``).
+
+    Taught in notebooks/07_super_resolution.ipynb and notebooks/08_restoration.ipynb.
+    """
+    from matplotlib.figure import Figure
+
+    converted = {label: _to_uint8_images(images) for label, images in rows.items()}
+    counts = {len(images) for images in converted.values()}
+    if len(counts) != 1:
+        raise ValueError(f"every row needs the same number of images, got {sorted(counts)}.")
+    height = max(images.shape[1] for images in converted.values())
+    ncols = counts.pop()
+    fig = Figure(figsize=(size * ncols + 1.2, size * len(converted) + (0.4 if title else 0)))
+    axes = fig.subplots(len(converted), ncols, squeeze=False)
+    for r, (label, images) in enumerate(converted.items()):
+        factor = height // images.shape[1]
+        if upscale_small and factor > 1:
+            images = images.repeat(factor, axis=1).repeat(factor, axis=2)
+        for c in range(ncols):
+            ax = axes[r, c]
+            image = images[c]
+            ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.subplots_adjust(left=0.12, wspace=0.05, hspace=0.05)
+    return fig

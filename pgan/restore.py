@@ -294,6 +294,16 @@ def evaluate_restoration(task: str, models: dict | None = None, images_uint8=Non
     return results
 
 
+def check_restore_model(model, task: str) -> None:
+    """Raise a clear ValueError unless ``model`` takes the inputs ``task`` gives it."""
+    want = 2 if _check_task(task) == "inpaint" else 1
+    if model.inputs[0].shape[-1] != want:
+        raise ValueError(
+            f"{model.name!r} takes {model.inputs[0].shape[-1]} input channels, but {task} needs "
+            f"{want} (image{' + mask' if want == 2 else ''}): use a model trained for {task}."
+        )
+
+
 def restore_photo(model, image_uint8, task: str, mask=None, invert="auto") -> np.ndarray:
     """Restore one photo of any size (uint8 (H, W, 1|3)) with a U-Net; uint8 out, same size.
 
@@ -307,6 +317,7 @@ def restore_photo(model, image_uint8, task: str, mask=None, invert="auto") -> np
     from pgan.enhance import apply_to_photo
 
     task = _check_task(task)
+    check_restore_model(model, task)
     height, width = image_uint8.shape[:2]
     extra = None
     if task == "inpaint":

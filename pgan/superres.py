@@ -271,6 +271,23 @@ def format_table(results: dict, scale: int) -> str:
     return "\n".join(lines)
 
 
+def check_sr_model(model, scale: int) -> None:
+    """Raise a clear ValueError unless ``model`` takes one channel and enlarges by ``scale``."""
+    channels = model.inputs[0].shape[-1]
+    if channels != 1:
+        raise ValueError(
+            f"{model.name!r} takes {channels} channels; pgan's super-resolution models take one "
+            "(grayscale or luminance) channel."
+        )
+    out = model(np.zeros((1, 4, 4, 1), np.float32), training=False)
+    factor = int(out.shape[1]) // 4
+    if factor != scale:
+        raise ValueError(
+            f"{model.name!r} enlarges by {factor}, not by the requested {scale}: pass --scale {factor} "
+            "or a model trained for this scale."
+        )
+
+
 def upscale_photo(model, image_uint8, scale: int, color: str = "luminance", invert="auto") -> np.ndarray:
     """Enlarge one photo of any size (uint8 (H, W, 1|3)) by ``scale`` with ``model``; uint8 out.
 
@@ -281,7 +298,7 @@ def upscale_photo(model, image_uint8, scale: int, color: str = "luminance", inve
     """
     from pgan.enhance import apply_to_photo
 
-    _check_scale(scale)
+    check_sr_model(model, _check_scale(scale))
 
     def run(batch):
         return ops.convert_to_numpy(model(np.asarray(batch, np.float32), training=False))

@@ -88,6 +88,21 @@ def test_evaluate_sr_json(capsys):
     assert all(np.isfinite(row["fcd"]) for row in result["results"].values())
 
 
+def test_mismatched_weights_are_refused(photo_folder, espcn_file, tmp_path, capsys):
+    status = cli.main(["upscale", "--scale", "2", "--weights", str(espcn_file),
+                       "--input", str(photo_folder / "shirt.png"), "--out", str(tmp_path)])
+    assert status == 2 and "enlarges by 4, not by the requested 2" in capsys.readouterr().err
+    denoiser = tmp_path / "denoise.keras"
+    restore.build_unet("denoise", filters=4).save(denoiser)
+    mask = tmp_path / "m.png"
+    Image.fromarray(np.zeros((30, 22), np.uint8)).save(mask)
+    status = cli.main(["restore", "--task", "inpaint", "--weights", str(denoiser), "--mask", str(mask),
+                       "--input", str(photo_folder / "shirt.png"), "--out", str(tmp_path / "r")])
+    assert status == 2 and "inpaint needs 2" in capsys.readouterr().err
+    assert cli.main(["evaluate-sr", "--scale", "2", "--num", "50"]) == 2
+    assert "too few" in capsys.readouterr().err
+
+
 def test_restore_model_names():
     assert restore.pretrained_name("deblur", "adversarial") == "restore_deblur_adversarial"
     with pytest.raises(ValueError, match="variant"):
