@@ -113,6 +113,30 @@ def _finish_run(model, run_dir: Path, settings: dict, num_images: int, seconds: 
     _atomic_write_text(run_json, json.dumps(info, indent=1))
 
 
+def score_outputs(outputs: dict, reference: np.ndarray, with_fcd: bool = True) -> dict:
+    """PSNR, SSIM and (optionally) FCD of each {method: images in [0, 1]} against ``reference``.
+
+    The reference's judge features are computed once. FCD needs more than 128 images
+    (the judge's feature size); it is skipped, with a None value, for fewer.
+    """
+    from pgan import fidelity, metrics
+    from pgan.judge import judge_features
+
+    use_fcd = with_fcd and len(reference) > metrics.FEATURE_DIM
+    reference_features = judge_features(reference, "unit") if use_fcd else None
+    results = {}
+    for name, images in outputs.items():
+        row = fidelity.score(images, reference)
+        if with_fcd:
+            row["fcd"] = (
+                metrics.frechet_distance(judge_features(images, "unit"), reference_features)
+                if use_fcd
+                else None
+            )
+        results[name] = row
+    return results
+
+
 def predict_images(model, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Run a model over inputs in batches; outputs clipped to [0, 1], float32 numpy."""
     chunks = [

@@ -50,7 +50,7 @@ def _check_task(task: str) -> str:
 def _check_unit(images, name: str = "images") -> np.ndarray:
     x = np.asarray(images)
     if x.dtype == np.uint8:
-        raise TypeError(f"{name} are uint8; convert with pgan.data.to_unit_range (x / 255) first.")
+        raise TypeError(f"{name} are uint8; divide by 255 first: images.astype('float32') / 255.")
     if x.ndim != 4:
         raise ValueError(f"{name} must be (N, H, W, C) floats in [0, 1], got shape {x.shape}.")
     return x.astype(np.float32)
@@ -271,12 +271,13 @@ def evaluate_restoration(task: str, models: dict | None = None, images_uint8=Non
     """Score the damaged input, the classical baseline and ``models`` against the clean images.
 
     Returns:
-        {method: {"psnr", "ssim", "fcd"}}: ``"damaged"``, the baseline's name, then each model.
+        {method: {"psnr", "ssim", "fcd"}}: ``"damaged"``, the baseline's name, then each
+        model. FCD needs more than 128 images; with fewer it is None.
 
     Taught in notebooks/08_restoration.ipynb.
     """
-    from pgan import data, metrics
-    from pgan.enhance import predict_images
+    from pgan import data
+    from pgan.enhance import predict_images, score_outputs
 
     if images_uint8 is None:
         images_uint8 = data.load_fashion_mnist().x_test
@@ -285,13 +286,7 @@ def evaluate_restoration(task: str, models: dict | None = None, images_uint8=Non
     outputs = {"damaged": damaged, BASELINES[task]: classical_restore(damaged, task, mask)}
     inputs = model_inputs(damaged, mask)
     outputs.update({name: predict_images(model, inputs) for name, model in (models or {}).items()})
-    results = {}
-    for name, restored in outputs.items():
-        row = fidelity.score(restored, clean)
-        if with_fcd:
-            row["fcd"] = metrics.fcd(restored, clean, pixel_range="unit")
-        results[name] = row
-    return results
+    return score_outputs(outputs, clean, with_fcd)
 
 
 def check_restore_model(model, task: str) -> None:

@@ -29,8 +29,6 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from pgan import fidelity
-
 SCALES = (2, 4)
 CLASSICAL = ("nearest", "bilinear", "bicubic")
 MODELS = ("espcn", "srresnet", "srgan")
@@ -46,7 +44,7 @@ def _check_scale(scale) -> int:
 def _check_unit_images(images, name: str = "images") -> np.ndarray:
     x = np.asarray(images)
     if x.dtype == np.uint8:
-        raise TypeError(f"{name} are uint8; convert with pgan.data.to_unit_range (x / 255) first.")
+        raise TypeError(f"{name} are uint8; divide by 255 first: images.astype('float32') / 255.")
     if x.ndim != 4:
         raise ValueError(f"{name} must be (N, H, W, C) floats in [0, 1], got shape {x.shape}.")
     x = x.astype(np.float32)
@@ -236,27 +234,23 @@ def evaluate_sr(scale: int, models: dict | None = None, images_uint8=None, with_
         models: models to score besides nearest/bilinear/bicubic.
         images_uint8: (N, 28, 28, 1) originals; the full Fashion-MNIST test set by default.
         with_fcd: also compute the Fréchet classifier distance between each
-            method's upscaled images and the originals (lower: more realistic).
+            method's upscaled images and the originals (lower: more realistic;
+            needs more than 128 images, else None).
 
     Returns:
         {method: {"psnr": dB, "ssim": ..., "fcd": ...}}, in the order scored.
 
     Taught in notebooks/07_super_resolution.ipynb; ``pgan evaluate-sr`` prints it.
     """
-    from pgan import data, metrics
+    from pgan import data
+    from pgan.enhance import score_outputs
 
     if images_uint8 is None:
         images_uint8 = data.load_fashion_mnist().x_test
     low, high = protocol_pairs(images_uint8, scale)
-    results = {}
     outputs = {m: classical_upscale(low, scale, m) for m in CLASSICAL}
     outputs.update({name: upscale_batch(model, low) for name, model in (models or {}).items()})
-    for name, upscaled in outputs.items():
-        row = fidelity.score(upscaled, high)
-        if with_fcd:
-            row["fcd"] = metrics.fcd(upscaled, high, pixel_range="unit")
-        results[name] = row
-    return results
+    return score_outputs(outputs, high, with_fcd)
 
 
 def format_table(results: dict, scale: int) -> str:
@@ -266,7 +260,8 @@ def format_table(results: dict, scale: int) -> str:
     for name, row in results.items():
         line = f"     {name:<10} {row['psnr']:8.2f} {row['ssim']:7.4f}"
         if has_fcd:
-            line += f" {row.get('fcd', float('nan')):6.2f}"
+            fcd = row.get("fcd")
+            line += f" {fcd:6.2f}" if fcd is not None else "      -"
         lines.append(line)
     return "\n".join(lines)
 
