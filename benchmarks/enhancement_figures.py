@@ -60,19 +60,7 @@ def main() -> int:
     fig = plotting.comparison_figure(rows, title="Super-resolution of Fashion-MNIST test products")
     fig.savefig(figures / "superres.png", dpi=80, bbox_inches="tight")
 
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.5, 4))
-    ax = fig.subplots()
-    for scale, marker in zip(superres.SCALES, ("o", "s"), strict=True):
-        for name, row in points[scale].items():
-            ax.scatter(row["psnr"], row["fcd"], marker=marker, color="C0" if name in superres.CLASSICAL else "C3")
-            ax.annotate(f"{name} x{scale}", (row["psnr"], row["fcd"]), fontsize=8, xytext=(4, 2),
-                        textcoords="offset points")
-    ax.set_xlabel("PSNR (dB, higher = closer to the original pixels)")
-    ax.set_ylabel("FCD to the originals (lower = more realistic)")
-    ax.set_yscale("log")
-    ax.set_title("Perception-distortion: 10,000 test images")
+    fig = plotting.plot_perception_distortion(points, title="Perception-distortion: 10,000 test images")
     fig.savefig(figures / "perception_distortion.png", dpi=90, bbox_inches="tight")
 
     rows = {}

@@ -11,7 +11,8 @@ these commands (fixed seed; training images only; scored on the full test set):
 
 (the same with ``--scale 4`` and ``--task deblur|inpaint``; the README lists the
 exact commands behind each file). Runs are resumable: re-run the same command
-after a crash. ``--subset N --out-dir /tmp/x`` makes a smoke test. Prints the
+after a crash. ``--subset N --out-dir /tmp/x`` makes a smoke test (in its own run
+folder ``runs/enhancers/NAME_subsetN``). Prints the
 model card as one JSON object on the last line.
 """
 
@@ -29,6 +30,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _run_dir(args, name: str) -> Path:
+    """runs/enhancers/NAME, or NAME_subsetN for a smoke test, so trials never touch a real run."""
+    return args.runs / (name if args.subset is None else f"{name}_subset{args.subset}")
+
+
+def _base_card(args, base_name: str) -> dict:
+    """What the fine-tuned model started from, for its card."""
+    card = json.loads((args.out_dir / f"{base_name}.json").read_text())
+    return {"base_model": {"file": card["file"], "sha256": card["sha256"], "command": card["command"],
+                           "train_seconds_total": card["train_seconds_total"]}}
+
+
 def _sr(args, catalog):
     import keras
 
@@ -36,7 +49,7 @@ def _sr(args, catalog):
 
     low, high = superres.protocol_pairs(catalog.x_train[: args.subset], args.scale)
     name = superres.pretrained_name(args.model, args.scale)
-    run_dir = args.runs / name
+    run_dir = _run_dir(args, name)
     if args.model == "srgan":
         base = args.out_dir / f"{superres.pretrained_name('srresnet', args.scale)}.keras"
         if not base.exists():
@@ -55,7 +68,10 @@ def _sr(args, catalog):
         )
     trained = keras.saving.load_model(run_dir / "model.keras", compile=False, safe_mode=True)
     scores = superres.evaluate_sr(args.scale, {args.model: trained}, catalog.x_test)
-    return run_dir, name, scores, {"task": "super-resolution", "scale": args.scale}
+    extra = {"task": "super-resolution", "scale": args.scale}
+    if args.model == "srgan":
+        extra.update(_base_card(args, superres.pretrained_name("srresnet", args.scale)))
+    return run_dir, name, scores, extra
 
 
 def _restore(args, catalog):
@@ -65,7 +81,7 @@ def _restore(args, catalog):
 
     damaged, clean = restore.training_pairs(catalog.x_train[: args.subset], args.task, seed=args.seed)
     name = restore.pretrained_name(args.task, args.variant)
-    run_dir = args.runs / name
+    run_dir = _run_dir(args, name)
     if args.variant == "adversarial":
         base = args.out_dir / f"{restore.pretrained_name(args.task, 'l1')}.keras"
         if not base.exists():
@@ -83,7 +99,10 @@ def _restore(args, catalog):
         )
     trained = keras.saving.load_model(run_dir / "model.keras", compile=False, safe_mode=True)
     scores = restore.evaluate_restoration(args.task, {args.variant: trained}, catalog.x_test)
-    return run_dir, name, scores, {"task": args.task}
+    extra = {"task": args.task}
+    if args.variant == "adversarial":
+        extra.update(_base_card(args, restore.pretrained_name(args.task, "l1")))
+    return run_dir, name, scores, extra
 
 
 def main(argv=None) -> int:

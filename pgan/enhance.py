@@ -75,6 +75,10 @@ def fit_pixel_model(
     run_dir.mkdir(parents=True, exist_ok=True)
     steps = epochs * int(np.ceil(len(inputs) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    _check_settings(run_dir, {
+        "model": model.name, "parameters": model.count_params(), "batch_size": batch_size,
+        "learning_rate": learning_rate, "loss": loss, "num_train_images": len(inputs),
+    })
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     checkpoint = ResumableCheckpoint(run_dir)
     model.optimizer.build(model.trainable_variables)
@@ -89,6 +93,28 @@ def fit_pixel_model(
     settings = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "loss": loss}
     _finish_run(model, run_dir, settings, len(inputs), seconds, checkpoint.history)
     return checkpoint.history
+
+
+def _check_settings(run_dir: Path, settings: dict) -> None:
+    """Refuse to resume a run folder that was started with other settings.
+
+    ``settings.json`` is written on a run's first call; a later call may raise
+    ``epochs`` (continue training) but must match everything else.
+    """
+    from pgan.training import _atomic_write_text
+
+    path = run_dir / "settings.json"
+    if not path.exists():
+        _atomic_write_text(path, json.dumps(settings, indent=1))
+        return
+    saved = json.loads(path.read_text())
+    changed = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
+    if changed:
+        details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise ValueError(
+            f"{run_dir} holds a run with other settings ({details}). Use another run folder, "
+            f"or delete {run_dir} to start again."
+        )
 
 
 def _finish_run(model, run_dir: Path, settings: dict, num_images: int, seconds: float, history: dict):
@@ -276,6 +302,10 @@ def fine_tune_adversarially(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     weights = {"pixel_weight": 1.0, "feature_weight": 0.1, "adversarial_weight": 0.01, **(weights or {})}
+    _check_settings(run_dir, {
+        "model": model.name, "parameters": model.count_params(), "batch_size": batch_size,
+        "learning_rate": learning_rate, "num_train_images": len(inputs), **weights,
+    })
     tuner = AdversarialFineTuner(
         model, build_patch_discriminator(targets.shape[1:]), judge_feature_extractor(), **weights
     )

@@ -201,3 +201,44 @@ def comparison_figure(rows: dict, title: str | None = None, size: float = 1.0, u
         fig.suptitle(title)
     fig.subplots_adjust(left=0.12, wspace=0.05, hspace=0.05)
     return fig
+
+
+def plot_perception_distortion(results_by_scale: dict, title: str | None = None, ax=None):
+    """PSNR (distortion) against FCD (perception) for every method and scale: one point each.
+
+    Args:
+        results_by_scale: {scale: {method: {"psnr": ..., "fcd": ...}}}, e.g.
+            ``{s: pgan.superres.evaluate_sr(s, models) for s in (2, 4)}``.
+        title: the axes' title.
+        ax: matplotlib axes to draw on (a new figure by default).
+
+    Returns:
+        The matplotlib ``Figure``. FCD is drawn on a log scale: the methods span
+        two orders of magnitude.
+
+    Taught in notebooks/07_super_resolution.ipynb.
+    """
+    from matplotlib.figure import Figure
+
+    if ax is None:
+        fig = Figure(figsize=(7, 4.5))
+        ax = fig.subplots()
+    fig = ax.figure
+    names = list(dict.fromkeys(name for results in results_by_scale.values() for name in results))
+    colours = {name: f"C{i}" for i, name in enumerate(names)}
+    markers = dict(zip(sorted(results_by_scale), "os^D", strict=False))
+    for scale, results in sorted(results_by_scale.items()):
+        for name, row in results.items():
+            if row.get("fcd") is None:
+                continue
+            ax.scatter(row["psnr"], row["fcd"], marker=markers[scale], s=50, color=colours[name])
+            ax.annotate(f"{name} x{scale}", (row["psnr"], row["fcd"]), xytext=(4, 4),
+                        textcoords="offset points", fontsize=8)
+        ax.scatter([], [], marker=markers[scale], color="0.4", label=f"x{scale}")
+    ax.set_xlabel("PSNR (dB), higher: less distortion")
+    ax.set_ylabel("FCD to the originals, lower: more realistic")
+    ax.set_yscale("log")
+    ax.set_title(title or "Perception vs distortion")
+    ax.legend(title="scale")
+    ax.grid(alpha=0.3)
+    return fig
