@@ -1,0 +1,207 @@
+"""The JAX backend: the same models, train step, resume and samples as on TensorFlow.
+
+Keras picks its backend once per process, so each check runs a small script in a
+subprocess with ``KERAS_BACKEND=jax``. Skipped when JAX is not installed
+(``pip install -e ".[jax]"``).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+
+pytestmark = pytest.mark.backend
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NO_TENSORFLOW = "import sys; sys.modules['tensorflow'] = None\n"
+
+
+def run_jax(script: str, *args, without_tensorflow: bool = False, timeout: int = 240) -> dict:
+    """Run ``script`` under KERAS_BACKEND=jax; return the JSON object on its last stdout line.
+
+    ``without_tensorflow`` makes ``import tensorflow`` fail, as on a machine without it.
+    """
+    script = (NO_TENSORFLOW if without_tensorflow else "") + textwrap.dedent(script)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", script, *map(str, args)],
+                         capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+STEP_SCRIPT = """
+import json
+import keras
+import numpy as np
+from pgan import models
+from pgan.training import GAN
+
+assert keras.backend.backend() == "jax"
+real = np.random.default_rng(0).uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
+
+
+def snapshot(model):
+    return [np.array(w) for w in model.trainable_weights]
+
+
+def changed(before, model):
+    return any(not np.array_equal(a, b) for a, b in zip(before, snapshot(model)))
+
+
+result = {}
+for update in ("alternating", "simultaneous"):
+    generator = models.build_generator(latent_dim=8, width=4)
+    discriminator = models.build_discriminator(width=4)
+    gan = GAN(generator, discriminator, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), update=update)
+    # A zero learning rate freezes one network; the rates are state, so one compiled step serves both.
+    for name, d_lr, g_lr in (("d_step", 1e-3, 0.0), ("g_step", 0.0, 1e-3)):
+        gan.d_optimizer.learning_rate = d_lr
+        gan.g_optimizer.learning_rate = g_lr
+        g0, d0 = snapshot(generator), snapshot(discriminator)
+        seed0 = np.array(gan.seed_generator.state)
+        logs = gan.train_on_batch(real, return_dict=True)
+        result[f"{update}_{name}"] = {
+            "logs": {k: float(v) for k, v in logs.items()},
+            "g_changed": changed(g0, generator),
+            "d_changed": changed(d0, discriminator),
+            "seed_draws": int(np.array(gan.seed_generator.state)[1] - seed0[1]),
+        }
+print(json.dumps(result))
+"""
+
+
+def test_jax_step_updates_each_network_only_in_its_own_step():
+    result = run_jax(STEP_SCRIPT)
+    for update, draws in (("alternating", 2), ("simultaneous", 1)):
+        d_step, g_step = result[f"{update}_d_step"], result[f"{update}_g_step"]
+        for step in (d_step, g_step):
+            assert set(step["logs"]) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
+            assert all(np.isfinite(v) for v in step["logs"].values())
+            assert step["seed_draws"] == draws  # fresh noise every step, as on TensorFlow
+        assert d_step["d_changed"] and not d_step["g_changed"], update
+        assert g_step["g_changed"] and not g_step["d_changed"], update
+
+
+FIT_RESUME_SCRIPT = """
+import json, sys
+import keras
+import numpy as np
+from pgan import runs, sampling
+
+images = np.random.default_rng(0).integers(0, 256, (96, 28, 28, 1), dtype=np.uint8)
+config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64)
+first = runs.train_gan(config, sys.argv[1], images=images, verbose=0)
+resumed = runs.train_gan(runs.TrainConfig.quick(epochs=2, batch_size=32, subset=64), sys.argv[1],
+                         images=images, verbose=0)
+restored = runs.build_gan(config)
+runs.ResumableCheckpoint(sys.argv[1]).restore(restored)
+z = sampling.sample_noise(4, 64, seed=0)
+saved = sampling.load_generator(f"{sys.argv[1]}/generator.keras")
+info = json.load(open(f"{sys.argv[1]}/run.json"))
+print(json.dumps({"first": first["d_loss"], "resumed": resumed["d_loss"], "g_loss": resumed["g_loss"],
+                  "info": info, "tensorflow_loaded": sys.modules.get("tensorflow") is not None,
+                  "max_diff": float(np.abs(np.asarray(saved(z)) - np.asarray(restored.generator(z))).max())}))
+"""
+
+
+def test_fit_checkpoint_and_resume_on_jax_without_tensorflow(tmp_path):
+    result = run_jax(FIT_RESUME_SCRIPT, tmp_path, without_tensorflow=True)
+    assert len(result["first"]) == 1 and len(result["resumed"]) == 2
+    assert result["resumed"][0] == result["first"][0]  # epoch 1 comes from the checkpoint
+    assert all(np.isfinite(result["resumed"] + result["g_loss"]))
+    assert result["info"]["resumed_from_epoch"] == 1 and result["info"]["epochs_done"] == 2
+    assert result["info"]["versions"]["backend"] == "jax" and "tensorflow" not in result["info"]["versions"]
+    assert not result["tensorflow_loaded"]
+    assert result["max_diff"] < 1e-6  # the exported generator is the last checkpoint's
+    assert sorted(p.name for p in (tmp_path / "samples").glob("*")) == [
+        "epoch_0001.png", "epoch_0002.png", "progress.gif"]
+
+
+SAMPLE_SCRIPT = """
+import json, sys
+import numpy as np
+from pgan import sampling
+
+generator = sampling.load_generator(sys.argv[1])
+np.save(sys.argv[2], sampling.generate_images(generator, 6, seed=5))
+print(json.dumps({"ok": True}))
+"""
+
+
+def test_generator_saved_on_tensorflow_samples_the_same_on_jax(tmp_path):
+    import keras
+
+    from pgan import models, sampling
+
+    generator = models.build_generator(latent_dim=8, width=4)
+    # Move the BatchNorm statistics off their defaults, so inference mode is really checked.
+    bn = generator.get_layer("project_bn")
+    bn.moving_mean.assign(np.linspace(-0.5, 0.5, bn.moving_mean.shape[0]).astype("float32"))
+    generator.save(tmp_path / "g.keras")
+    expected = sampling.generate_images(generator, 6, seed=5)
+    assert keras.backend.backend() == "tensorflow"
+    run_jax(SAMPLE_SCRIPT, tmp_path / "g.keras", tmp_path / "jax.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), expected, atol=1e-4)
+
+
+def test_mixed_precision_and_strategies_are_tensorflow_only(tmp_path):
+    script = """
+    import json, sys
+    import numpy as np
+    from pgan import runs
+    images = np.zeros((64, 28, 28, 1), np.uint8)
+    errors = {}
+    for option in ({"mixed_precision": "mixed_float16"}, {"strategy": "mirrored"}):
+        try:
+            runs.train_gan(runs.TrainConfig.quick(epochs=1, batch_size=32, **option), sys.argv[1],
+                           images=images, verbose=0)
+        except ValueError as err:
+            errors[next(iter(option))] = str(err)
+    print(json.dumps(errors))
+    """
+    errors = run_jax(script, tmp_path / "run")
+    assert set(errors) == {"mixed_precision", "strategy"}
+    assert all("TensorFlow only" in message for message in errors.values())
+
+
+CLI_SCRIPT = """
+import contextlib, io, json, sys
+from pgan import cli
+
+buffer = io.StringIO()
+with contextlib.redirect_stdout(buffer), contextlib.suppress(SystemExit):
+    cli.main(["--help"])
+print(json.dumps({"help": buffer.getvalue(), "tensorflow_loaded": sys.modules.get("tensorflow") is not None}))
+"""
+
+
+def test_cli_help_with_tensorflow_unimportable():
+    result = run_jax(CLI_SCRIPT, without_tensorflow=True)
+    for command in ("train", "sample", "evaluate"):
+        assert command in result["help"]
+    assert not result["tensorflow_loaded"]
+
+
+def test_cli_train_quick_with_tensorflow_unimportable(fashion_mnist, tmp_path):
+    script = """
+    import json, sys
+    from pgan import cli
+    status = cli.main(["train", "--model", "workshop", "--quick", "--out", sys.argv[1], "--verbose", "0"])
+    status_sample = cli.main(["sample", "--generator", sys.argv[1] + "/generator.keras", "--num", "4",
+                              "--out", sys.argv[1] + "/s.npy"])
+    print(json.dumps({"train": status, "sample": status_sample}))
+    """
+    assert run_jax(script, tmp_path / "run", without_tensorflow=True) == {"train": 0, "sample": 0}
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history["d_loss"]) == 2 and all(np.isfinite(history["g_loss"]))
+    assert np.load(tmp_path / "run" / "s.npy").shape == (4, 28, 28, 1)
