@@ -78,8 +78,8 @@ class GAN(keras.Model):
     draws new noise and takes one step on G with the generator loss computed
     through the *updated* D. ``update="simultaneous"`` is the TF DCGAN tutorial's
     variant: one forward pass, both gradients from it (cheaper, slightly staler).
-    On the JAX backend the same two updates run as a stateless step (see
-    ``_jax_train_step``); mixed float16 is TensorFlow only.
+    On the JAX backend ``compile`` swaps in ``_jax_train_step``, the same two
+    updates written statelessly; mixed float16 is TensorFlow only.
 
     Metrics: ``d_loss``, ``g_loss``, ``d_real_acc`` (share of real images D
     calls real) and ``d_fake_acc`` (share of fakes D calls fake).
@@ -142,7 +142,7 @@ class GAN(keras.Model):
         if on_jax and keras.config.dtype_policy().name == "mixed_float16":
             raise ValueError(
                 "mixed_float16 training is TensorFlow only in pgan (it needs loss scaling); "
-                "with KERAS_BACKEND=jax train in float32 or use mixed_bfloat16 on TensorFlow."
+                "train in float32 on JAX, or unset KERAS_BACKEND to train on TensorFlow."
             )
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         if keras.config.dtype_policy().name == "mixed_float16":
@@ -161,7 +161,10 @@ class GAN(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         if on_jax:
+            # Keras' JAX fit() calls train_step(state, data) and carries model.optimizer's
+            # variables in that state; the TensorFlow step above stays the one to read.
             self.optimizer = _OptimizerPair(self.d_optimizer, self.g_optimizer)
+            self.train_step = self._jax_train_step
 
     @property
     def metrics(self):
@@ -188,13 +191,7 @@ class GAN(keras.Model):
     def _step(optimizer, tape, scaled_loss, variables):
         optimizer.apply(tape.gradient(scaled_loss, variables), variables)
 
-    def train_step(self, *args):
-        """One round of the game: ``(data)`` on TensorFlow, ``(state, data)`` on JAX."""
-        if keras.backend.backend() == "jax":
-            return self._jax_train_step(*args)
-        return self._tf_train_step(*args)
-
-    def _tf_train_step(self, data):
+    def train_step(self, data):
         import tensorflow as tf
 
         real = data[0] if isinstance(data, (tuple, list)) else data
@@ -235,7 +232,7 @@ class GAN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def _jax_train_step(self, state, data):
-        """The same round as ``_tf_train_step``, written statelessly for JAX.
+        """The round of ``train_step`` written statelessly: ``fit()``'s step on the JAX backend.
 
         ``state`` is (trainable, non_trainable, optimizer, metrics) variable values of
         the GAN; each network runs through ``stateless_call`` on its slice of it, the
