@@ -146,19 +146,6 @@ def _check_backend(config: TrainConfig) -> None:
             )
 
 
-def _versions() -> dict:
-    versions = {"keras": keras.__version__, "backend": keras.backend.backend()}
-    if versions["backend"] == "tensorflow":
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    elif versions["backend"] == "jax":
-        import jax
-
-        versions["jax"] = jax.__version__
-    return versions
-
-
 def get_strategy(name: str | None):
     """A ``tf.distribute`` strategy by name: None -> the default (one device), "mirrored".
 
@@ -243,7 +230,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
 
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
-    from pgan.runtime import gpu_devices
+    from pgan.runtime import backend_versions, gpu_devices
 
     _check_backend(config)
     run_dir = Path(run_dir)
@@ -292,7 +279,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
             "cpu_cores": os.cpu_count(),
             "gpus": gpu_devices(),
         },
-        "versions": _versions(),
+        "versions": backend_versions(),
         "final": {k: v[-1] for k, v in history.items() if v},
     }
     (run_dir / "run.json").write_text(json.dumps(run_info, indent=1))
