@@ -58,11 +58,12 @@ def changed(before, model):
 
 
 result = {}
-for update in ("alternating", "simultaneous"):
+# The simultaneous GAN also checks the other loss settings: minimax G loss, label smoothing.
+for update, losses in (("alternating", {}), ("simultaneous", {"g_loss": "minimax", "label_smoothing": 0.1})):
     generator = models.build_generator(latent_dim=8, width=4)
     discriminator = models.build_discriminator(width=4)
     gan = GAN(generator, discriminator, seed=0)
-    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), update=update)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), update=update, **losses)
     # A zero learning rate freezes one network; the rates are state, so one compiled step serves both.
     for name, d_lr, g_lr in (("d_step", 1e-3, 0.0), ("g_step", 0.0, 1e-3)):
         gan.d_optimizer.learning_rate = d_lr
