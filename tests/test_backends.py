@@ -155,11 +155,14 @@ def test_generator_saved_on_tensorflow_samples_the_same_on_jax(tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), expected, atol=1e-4)
 
 
-def test_mixed_precision_and_strategies_are_tensorflow_only(tmp_path):
+def test_clear_errors_on_jax_tensorflow_only_options_and_divergence(tmp_path):
     script = """
     import json, sys
+    import keras
     import numpy as np
-    from pgan import runs
+    from pgan import models, runs
+    from pgan.training import GAN, StopOnNonFinite, TrainingDivergedError
+
     images = np.zeros((64, 28, 28, 1), np.uint8)
     errors = {}
     for option in ({"mixed_precision": "mixed_float16"}, {"strategy": "mirrored"}):
@@ -168,11 +171,20 @@ def test_mixed_precision_and_strategies_are_tensorflow_only(tmp_path):
                            images=images, verbose=0)
         except ValueError as err:
             errors[next(iter(option))] = str(err)
+    gan = GAN(models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4))
+    gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(),
+                g_loss=lambda logits: keras.ops.mean(logits) * np.nan)
+    try:
+        gan.fit(np.zeros((32, 28, 28, 1), "float32"), batch_size=32, verbose=0,
+                callbacks=[StopOnNonFinite(check_every=1)])
+    except TrainingDivergedError as err:
+        errors["diverged"] = str(err)
     print(json.dumps(errors))
     """
     errors = run_jax(script, tmp_path / "run")
-    assert set(errors) == {"mixed_precision", "strategy"}
-    assert all("TensorFlow only" in message for message in errors.values())
+    assert set(errors) == {"mixed_precision", "strategy", "diverged"}
+    assert "TensorFlow only" in errors["mixed_precision"] and "TensorFlow only" in errors["strategy"]
+    assert "g_loss (the generator loss) became nan at batch 1" in errors["diverged"]
 
 
 CLI_SCRIPT = """
