@@ -93,6 +93,71 @@ def test_jax_step_updates_each_network_only_in_its_own_step():
         assert g_step["g_changed"] and not g_step["d_changed"], update
 
 
+PARITY_SCRIPT = """
+import sys
+import keras
+import numpy as np
+from pgan import models
+from pgan.training import GAN
+
+# The same noise on both backends: replace the random draws by two fixed arrays, in call order.
+rng = np.random.default_rng(1)
+noises = [rng.standard_normal((16, 8)).astype("float32") for _ in range(2)]
+calls = []
+
+
+def fixed_normal(shape, *args, **kwargs):
+    calls.append(1)
+    return keras.ops.convert_to_tensor(noises[len(calls) - 1])
+
+
+keras.random.normal = fixed_normal
+real = np.random.default_rng(2).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+out = {}
+for update, losses in (("alternating", {}), ("simultaneous", {"g_loss": "minimax", "label_smoothing": 0.1})):
+    generator = models.build_generator(latent_dim=8, width=4)
+    discriminator = models.build_discriminator(width=4, dropout=0.0)
+    generator.load_weights(sys.argv[1])
+    discriminator.load_weights(sys.argv[2])
+    gan = GAN(generator, discriminator)
+    # Eager on TensorFlow, so each step draws its noise exactly once (no retracing).
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), update=update,
+                run_eagerly=keras.backend.backend() == "tensorflow", **losses)
+    calls.clear()
+    logs = gan.train_on_batch(real, return_dict=True)
+    out.update({f"{update}_{k}": np.asarray(v) for k, v in logs.items()})
+    for model in (generator, discriminator):
+        out.update({f"{update}_{model.name}_{i}": np.asarray(w) for i, w in enumerate(model.weights)})
+    out[f"{update}_noise_draws"] = np.asarray(len(calls))
+np.savez(sys.argv[3], **out)
+print("{}")
+"""
+
+
+def test_jax_step_computes_what_the_tensorflow_step_computes(tmp_path):
+    import keras
+
+    from pgan import models
+
+    models.build_generator(latent_dim=8, width=4).save_weights(tmp_path / "g.weights.h5")
+    models.build_discriminator(width=4, dropout=0.0).save_weights(tmp_path / "d.weights.h5")
+    args = (tmp_path / "g.weights.h5", tmp_path / "d.weights.h5")
+    run_jax(PARITY_SCRIPT, *args, tmp_path / "jax.npz")
+    namespace = {"__name__": "parity"}
+    saved_normal = keras.random.normal
+    try:
+        sys.argv[1:] = [str(a) for a in (*args, tmp_path / "tf.npz")]
+        exec(textwrap.dedent(PARITY_SCRIPT), namespace)  # noqa: S102 - the same script, in this TF process
+    finally:
+        keras.random.normal = saved_normal
+        sys.argv[1:] = []
+    jax_out, tf_out = np.load(tmp_path / "jax.npz"), np.load(tmp_path / "tf.npz")
+    assert set(jax_out) == set(tf_out)
+    assert tf_out["alternating_noise_draws"] == 2 and tf_out["simultaneous_noise_draws"] == 1
+    for key in tf_out:  # losses, accuracies, every weight and BatchNorm statistic after one step
+        np.testing.assert_allclose(jax_out[key], tf_out[key], atol=1e-4, rtol=1e-4, err_msg=key)
+
+
 FIT_RESUME_SCRIPT = """
 import json, sys
 import keras
