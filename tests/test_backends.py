@@ -134,7 +134,7 @@ print("{}")
 """
 
 
-def test_jax_step_computes_what_the_tensorflow_step_computes(tmp_path):
+def test_jax_step_computes_what_the_tensorflow_step_computes(tmp_path, monkeypatch):
     import keras
 
     from pgan import models
@@ -143,14 +143,10 @@ def test_jax_step_computes_what_the_tensorflow_step_computes(tmp_path):
     models.build_discriminator(width=4, dropout=0.0).save_weights(tmp_path / "d.weights.h5")
     args = (tmp_path / "g.weights.h5", tmp_path / "d.weights.h5")
     run_jax(PARITY_SCRIPT, *args, tmp_path / "jax.npz")
-    namespace = {"__name__": "parity"}
-    saved_normal = keras.random.normal
-    try:
-        sys.argv[1:] = [str(a) for a in (*args, tmp_path / "tf.npz")]
-        exec(textwrap.dedent(PARITY_SCRIPT), namespace)  # noqa: S102 - the same script, in this TF process
-    finally:
-        keras.random.normal = saved_normal
-        sys.argv[1:] = []
+    # The same script in this TensorFlow process; monkeypatch restores what it replaces.
+    monkeypatch.setattr(keras.random, "normal", keras.random.normal)
+    monkeypatch.setattr(sys, "argv", ["parity", *map(str, args), str(tmp_path / "tf.npz")])
+    exec(textwrap.dedent(PARITY_SCRIPT), {"__name__": "parity"})
     jax_out, tf_out = np.load(tmp_path / "jax.npz"), np.load(tmp_path / "tf.npz")
     assert set(jax_out) == set(tf_out)
     assert tf_out["alternating_noise_draws"] == 2 and tf_out["simultaneous_noise_draws"] == 1
