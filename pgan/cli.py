@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="mixed precision on a GPU (default policy mixed_float16)",
     )
     train.add_argument("--strategy", choices=["mirrored"], default=None, help="all local GPUs")
-    train.add_argument("--jit-compile", action="store_true", help="XLA (helps on GPU, slower on CPU)")
+    train.add_argument("--jit-compile", action="store_true", default=None,
+                       help="XLA on TensorFlow (helps on GPU, slower on CPU); always on with JAX")
     train.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUT/logs")
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)

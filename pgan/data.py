@@ -278,6 +278,37 @@ def to_unit_range(images) -> np.ndarray:
 # ------------------------------------------------------------ input pipelines
 
 
+def training_images(
+    images: np.ndarray, batch_size: int, subset: int | None = None, drop_remainder: bool = True
+) -> np.ndarray:
+    """Check uint8 training images (N, H, W, C) against ``batch_size``; return the first ``subset``.
+
+    The checks every input pipeline shares (``make_dataset``; ``pgan.runs.ImageBatches`` on JAX).
+
+    Raises:
+        ValueError: images not 4-D, a bad ``batch_size``, or fewer images than one batch.
+        TypeError: images not uint8.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"make_dataset expects images shaped (N, height, width, channels), got {images.shape}. "
+            "Add the channel axis with images[..., None]."
+        )
+    if images.dtype != np.uint8:
+        raise TypeError(f"make_dataset expects uint8 images, got {images.dtype}.")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    if subset is not None:
+        images = images[:subset]
+    if drop_remainder and len(images) < batch_size:
+        raise ValueError(
+            f"Only {len(images)} images for batch_size={batch_size} with drop_remainder=True: "
+            "use a smaller batch_size or more images."
+        )
+    return images
+
+
 def make_dataset(
     images: np.ndarray,
     batch_size: int = 128,
@@ -305,24 +336,9 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(
-            f"make_dataset expects images shaped (N, height, width, channels), got {images.shape}. "
-            "Add the channel axis with images[..., None]."
-        )
-    if images.dtype != np.uint8:
-        raise TypeError(f"make_dataset expects uint8 images, got {images.dtype}.")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
-    if subset is not None:
-        images = images[:subset]
-        labels = None if labels is None else np.asarray(labels)[:subset]
-    if drop_remainder and len(images) < batch_size:
-        raise ValueError(
-            f"Only {len(images)} images for batch_size={batch_size} with drop_remainder=True: "
-            "use a smaller batch_size or more images."
-        )
+    images = training_images(images, batch_size, subset, drop_remainder)
+    if subset is not None and labels is not None:
+        labels = np.asarray(labels)[:subset]
     tensors = images if labels is None else (images, np.asarray(labels))
     ds = tf.data.Dataset.from_tensor_slices(tensors)
     if shuffle:

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from pgan import data, models
 from pgan.runtime import sha256_file
@@ -50,8 +51,8 @@ class TrainConfig:
         update: "alternating" (D then G) or "simultaneous" (TF tutorial).
         g_loss: "non_saturating" or "minimax".
         mixed_precision: "mixed_float16" or "mixed_bfloat16" (GPU), or None.
-        strategy: None (one device) or "mirrored" (all local GPUs).
-        jit_compile: XLA-compile the train step.
+        strategy: None (one device) or "mirrored" (all local GPUs); TensorFlow only.
+        jit_compile: XLA-compile the train step; None: off on TensorFlow, on with JAX.
         sample_every: write a sample grid every this many epochs.
         tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
     """
@@ -67,7 +68,7 @@ class TrainConfig:
     g_loss: str = "non_saturating"
     mixed_precision: str | None = None
     strategy: str | None = None
-    jit_compile: bool = False
+    jit_compile: bool | None = None
     sample_every: int = 1
     tensorboard: bool = False
 
@@ -94,8 +95,64 @@ class TrainConfig:
         return cls(**settings)
 
 
+class ImageBatches(keras.utils.PyDataset):
+    """Model-range numpy batches, reshuffled every epoch: the JAX backend's input pipeline.
+
+    The same batches as :func:`pgan.data.make_dataset` (scaled to [-1, 1], last
+    short batch dropped) without ``tf.data``, so training needs no TensorFlow.
+
+    Args:
+        images: uint8 array (N, H, W, C).
+        batch_size: images per batch.
+        subset: use only the first ``subset`` images.
+        seed: seed of the per-epoch shuffles.
+    """
+
+    def __init__(self, images, batch_size: int, subset: int | None = None, seed: int = 0):
+        super().__init__()
+        self.images = data.training_images(images, batch_size, subset=subset)
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(self.images))
+
+    def __len__(self):
+        return len(self.images) // self.batch_size
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return data.to_model_range(self.images[rows])
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.images))
+
+
+def _training_input(config: TrainConfig, images, epochs_done: int):
+    """tf.data on TensorFlow, numpy batches elsewhere (JAX): no TensorFlow needed there."""
+    seed = config.seed + epochs_done
+    if keras.backend.backend() == "tensorflow":
+        return data.make_dataset(images, config.batch_size, subset=config.subset, seed=seed)
+    return ImageBatches(images, config.batch_size, subset=config.subset, seed=seed)
+
+
+def _check_backend(config: TrainConfig) -> None:
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    for name in ("mixed_precision", "strategy"):
+        if getattr(config, name) is not None:
+            raise ValueError(
+                f"{name}={getattr(config, name)!r} is TensorFlow only in pgan; the Keras backend "
+                f"is {backend!r}. Drop the option, or unset KERAS_BACKEND to train on TensorFlow."
+            )
+
+
 def get_strategy(name: str | None):
-    """A ``tf.distribute`` strategy by name: None -> the default (one device), "mirrored"."""
+    """A ``tf.distribute`` strategy by name: None -> the default (one device), "mirrored".
+
+    On a backend other than TensorFlow only None is allowed; it returns a no-op scope.
+    """
+    if name is None and keras.backend.backend() != "tensorflow":
+        return _NoStrategy()
     import tensorflow as tf
 
     if name is None:
@@ -103,6 +160,13 @@ def get_strategy(name: str | None):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     raise ValueError(f"Unknown strategy {name!r}; use None or 'mirrored'.")
+
+
+class _NoStrategy:
+    """One device, no ``tf.distribute``: what ``get_strategy(None)`` is on JAX."""
+
+    def scope(self):
+        return contextlib.nullcontext()
 
 
 @contextlib.contextmanager
@@ -166,8 +230,9 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
 
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
-    import tensorflow as tf
+    from pgan.runtime import backend_versions, gpu_devices
 
+    _check_backend(config)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_resume(run_dir, config)
@@ -183,9 +248,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
             gan = build_gan(config, images.shape[1:])
         done = checkpoint.restore(gan)
         if done < config.epochs:
-            dataset = data.make_dataset(
-                images, config.batch_size, subset=config.subset, seed=config.seed + done
-            )
+            dataset = _training_input(config, images, done)
             gan.fit(
                 dataset,
                 epochs=config.epochs,
@@ -214,9 +277,9 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
             "machine": platform.machine(),
             "processor": platform.processor() or platform.machine(),
             "cpu_cores": os.cpu_count(),
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+            "gpus": gpu_devices(),
         },
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "versions": backend_versions(),
         "final": {k: v[-1] for k, v in history.items() if v},
     }
     (run_dir / "run.json").write_text(json.dumps(run_info, indent=1))

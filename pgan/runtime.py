@@ -115,6 +115,22 @@ def gpu_devices() -> list[str]:
     return []
 
 
+def backend_versions() -> dict:
+    """Keras' version, its backend, and the backend library's version (for run records)."""
+    import keras
+
+    versions = {"keras": keras.__version__, "backend": keras.backend.backend()}
+    if versions["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    elif versions["backend"] == "jax":
+        import jax
+
+        versions["jax"] = jax.__version__
+    return versions
+
+
 def environment_report() -> dict:
     """Versions, devices and data location, as a dict for display.
 

@@ -5,6 +5,11 @@ update D on a batch of real and generated images, then update G through D.
 Because it is a Keras model, ``fit()`` brings progress bars, callbacks,
 TensorBoard, ``tf.distribute`` and XLA without extra code.
 
+TensorFlow is the default backend and the one the notebooks teach. With
+``KERAS_BACKEND=jax`` the same ``GAN`` trains through a stateless JAX step
+(``stateless_call``, ``jax.value_and_grad``, ``optimizer.stateless_apply``);
+that step is the only backend-specific code of the training path.
+
 Taught in notebooks/05_training_on_gpu.ipynb.
 """
 
@@ -35,6 +40,30 @@ def _num_replicas() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def _positions(variables, subset) -> list[int]:
+    """Where each variable of ``subset`` sits in ``variables`` (matched by identity)."""
+    index = {id(v): i for i, v in enumerate(variables)}
+    return [index[id(v)] for v in subset]
+
+
+class _OptimizerPair:
+    """D's and G's optimizer variables as one list: the JAX trainer's ``optimizer_variables``.
+
+    Keras' JAX ``fit()`` carries ``model.optimizer.variables`` through the step as
+    state; a GAN has two optimizers, so on JAX ``model.optimizer`` is this pair.
+    """
+
+    built = True
+
+    def __init__(self, d_optimizer, g_optimizer):
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+
+    @property
+    def variables(self):
+        return [*self.d_optimizer.variables, *self.g_optimizer.variables]
+
+
 class GAN(keras.Model):
     """A generator and a discriminator trained against each other with ``fit()``.
 
@@ -49,6 +78,8 @@ class GAN(keras.Model):
     draws new noise and takes one step on G with the generator loss computed
     through the *updated* D. ``update="simultaneous"`` is the TF DCGAN tutorial's
     variant: one forward pass, both gradients from it (cheaper, slightly staler).
+    On the JAX backend ``compile`` swaps in ``_jax_train_step``, the same two
+    updates written statelessly; mixed float16 is TensorFlow only.
 
     Metrics: ``d_loss``, ``g_loss``, ``d_real_acc`` (share of real images D
     calls real) and ``d_fake_acc`` (share of fakes D calls fake).
@@ -79,7 +110,7 @@ class GAN(keras.Model):
         g_loss="non_saturating",
         label_smoothing: float = 0.0,
         update: str = "alternating",
-        jit_compile=False,
+        jit_compile=None,
         **kwargs,
     ):
         """Set the two optimizers and the losses.
@@ -90,7 +121,8 @@ class GAN(keras.Model):
             g_loss: "non_saturating" (default), "minimax" or a function of fake logits.
             label_smoothing: one-sided label smoothing of real targets in D's loss.
             update: "alternating" (D then G, fresh noise) or "simultaneous".
-            jit_compile: compile the step with XLA (off by default: slower on CPU).
+            jit_compile: compile the step with XLA. None (default): off on TensorFlow
+                (slower on CPU), on with JAX (an uncompiled JAX step runs op by op).
             **kwargs: passed to ``keras.Model.compile`` (e.g. ``steps_per_execution``).
 
         Under a ``mixed_float16`` policy both optimizers are wrapped in
@@ -104,6 +136,14 @@ class GAN(keras.Model):
             )
         if update not in ("alternating", "simultaneous"):
             raise ValueError(f"update must be 'alternating' or 'simultaneous', got {update!r}.")
+        on_jax = keras.backend.backend() == "jax"
+        if jit_compile is None:
+            jit_compile = on_jax
+        if on_jax and keras.config.dtype_policy().name == "mixed_float16":
+            raise ValueError(
+                "mixed_float16 training is TensorFlow only in pgan (it needs loss scaling); "
+                "train in float32 on JAX, or unset KERAS_BACKEND to train on TensorFlow."
+            )
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         if keras.config.dtype_policy().name == "mixed_float16":
             d_optimizer, g_optimizer = (
@@ -120,6 +160,11 @@ class GAN(keras.Model):
         # tf.distribute, variables created lazily inside the step break the graph.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+        if on_jax:
+            # Keras' JAX fit() calls train_step(state, data) and carries model.optimizer's
+            # variables in that state; the TensorFlow step above stays the one to read.
+            self.optimizer = _OptimizerPair(self.d_optimizer, self.g_optimizer)
+            self.train_step = self._jax_train_step
 
     @property
     def metrics(self):
@@ -185,6 +230,101 @@ class GAN(keras.Model):
         self.real_acc_tracker.update_state(ops.mean(ops.cast(real_logits > 0, "float32")))
         self.fake_acc_tracker.update_state(ops.mean(ops.cast(fake_logits < 0, "float32")))
         return {m.name: m.result() for m in self.metrics}
+
+    def _jax_train_step(self, state, data):
+        """The round of ``train_step`` written statelessly: ``fit()``'s step on the JAX backend.
+
+        ``state`` is (trainable, non_trainable, optimizer, metrics) variable values of
+        the GAN; each network runs through ``stateless_call`` on its slice of it, the
+        gradients come from ``jax.value_and_grad`` (``jax.vjp`` for the simultaneous
+        update's single forward pass) and ``stateless_apply`` returns the new weights
+        and optimizer slots. Noise uses the seed generator's state, advanced per draw.
+        """
+        import jax
+
+        trainable, non_trainable, optimizer_values, metric_values = (list(s) for s in state)
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        batch_size = real.shape[0]
+        generator, discriminator = self.generator, self.discriminator
+        g_t = _positions(self.trainable_variables, generator.trainable_variables)
+        d_t = _positions(self.trainable_variables, discriminator.trainable_variables)
+        g_n = _positions(self.non_trainable_variables, generator.non_trainable_variables)
+        d_n = _positions(self.non_trainable_variables, discriminator.non_trainable_variables)
+        (seed_i,) = _positions(self.non_trainable_variables, [self.seed_generator.state])
+        d_vars, g_vars = [trainable[i] for i in d_t], [trainable[i] for i in g_t]
+        d_state, g_state = [non_trainable[i] for i in d_n], [non_trainable[i] for i in g_n]
+        num_d_slots = len(self.d_optimizer.variables)
+        d_slots, g_slots = optimizer_values[:num_d_slots], optimizer_values[num_d_slots:]
+        seed = non_trainable[seed_i]
+
+        def noise(seed):
+            # What SeedGenerator.next() does, without mutating a variable.
+            z = keras.random.normal((batch_size, self.latent_dim), seed=seed)
+            return z, seed + np.array([0, 1], dtype=seed.dtype)
+
+        def both_logits(d_vars, d_state, fake):
+            real_logits, d_state = discriminator.stateless_call(d_vars, d_state, real, training=True)
+            fake_logits, d_state = discriminator.stateless_call(d_vars, d_state, fake, training=True)
+            return real_logits, fake_logits, d_state
+
+        if self.update == "simultaneous":
+            z, seed = noise(seed)
+
+            def forward(d_vars, g_vars):
+                fake, new_g_state = generator.stateless_call(g_vars, g_state, z, training=True)
+                real_logits, fake_logits, new_d_state = both_logits(d_vars, d_state, fake)
+                d_loss = self._d_loss(real_logits, fake_logits)
+                g_loss = self.g_loss_fn(fake_logits)
+                return (d_loss, g_loss), (real_logits, fake_logits, new_d_state, new_g_state)
+
+            (d_loss, g_loss), pullback, aux = jax.vjp(forward, d_vars, g_vars, has_aux=True)
+            real_logits, fake_logits, d_state, g_state = aux
+            one, zero = ops.ones_like(d_loss), ops.zeros_like(g_loss)
+            d_grads = pullback((one, zero))[0]
+            g_grads = pullback((zero, one))[1]
+            d_vars, d_slots = self.d_optimizer.stateless_apply(d_slots, d_grads, d_vars)
+            g_vars, g_slots = self.g_optimizer.stateless_apply(g_slots, g_grads, g_vars)
+        else:
+            z, seed = noise(seed)
+            fake, g_state = generator.stateless_call(g_vars, g_state, z, training=True)
+
+            def d_loss_fn(d_vars):
+                real_logits, fake_logits, new_d_state = both_logits(d_vars, d_state, fake)
+                return self._d_loss(real_logits, fake_logits), (real_logits, fake_logits, new_d_state)
+
+            (d_loss, aux), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_vars)
+            real_logits, fake_logits, d_state = aux
+            d_vars, d_slots = self.d_optimizer.stateless_apply(d_slots, d_grads, d_vars)
+            z, seed = noise(seed)
+
+            def g_loss_fn(g_vars):
+                fake, new_g_state = generator.stateless_call(g_vars, g_state, z, training=True)
+                logits, new_d_state = discriminator.stateless_call(d_vars, d_state, fake, training=True)
+                return self.g_loss_fn(logits), (new_g_state, new_d_state)
+
+            (g_loss, (g_state, d_state)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g_vars)
+            g_vars, g_slots = self.g_optimizer.stateless_apply(g_slots, g_grads, g_vars)
+
+        for positions, values, target in (
+            (d_t, d_vars, trainable), (g_t, g_vars, trainable),
+            (d_n, d_state, non_trainable), (g_n, g_state, non_trainable),
+        ):
+            for i, value in zip(positions, values, strict=True):
+                target[i] = value
+        non_trainable[seed_i] = seed
+        logs, new_metric_values, start = {}, [], 0
+        for tracker, value in zip(self.metrics, (
+            d_loss, g_loss,
+            ops.mean(ops.cast(real_logits > 0, "float32")),
+            ops.mean(ops.cast(fake_logits < 0, "float32")),
+        ), strict=True):
+            count = len(tracker.variables)
+            values = tracker.stateless_update_state(metric_values[start : start + count], value)
+            logs[tracker.name] = tracker.stateless_result(values)
+            new_metric_values.extend(values)
+            start += count
+        new_state = (trainable, non_trainable, [*d_slots, *g_slots], new_metric_values)
+        return logs, new_state
 
 
 # ------------------------------------------------------------------ callbacks

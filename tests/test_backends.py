@@ -1,0 +1,281 @@
+"""The JAX backend: the same models, train step, resume and samples as on TensorFlow.
+
+Keras picks its backend once per process, so each check runs a small script in a
+subprocess with ``KERAS_BACKEND=jax``. Skipped when JAX is not installed
+(``pip install -e ".[jax]"``).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+
+pytestmark = pytest.mark.backend
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NO_TENSORFLOW = "import sys; sys.modules['tensorflow'] = None\n"
+
+
+def run_jax(script: str, *args, without_tensorflow: bool = False, timeout: int = 240) -> dict:
+    """Run ``script`` under KERAS_BACKEND=jax; return the JSON object on its last stdout line.
+
+    ``without_tensorflow`` makes ``import tensorflow`` fail, as on a machine without it.
+    """
+    script = (NO_TENSORFLOW if without_tensorflow else "") + textwrap.dedent(script)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", script, *map(str, args)],
+                         capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+STEP_SCRIPT = """
+import json
+import keras
+import numpy as np
+from pgan import models
+from pgan.training import GAN
+
+assert keras.backend.backend() == "jax"
+real = np.random.default_rng(0).uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
+
+
+def snapshot(model):
+    return [np.array(w) for w in model.trainable_weights]
+
+
+def changed(before, model):
+    return any(not np.array_equal(a, b) for a, b in zip(before, snapshot(model)))
+
+
+result = {}
+# The simultaneous GAN also checks the other loss settings: minimax G loss, label smoothing.
+for update, losses in (("alternating", {}), ("simultaneous", {"g_loss": "minimax", "label_smoothing": 0.1})):
+    generator = models.build_generator(latent_dim=8, width=4)
+    discriminator = models.build_discriminator(width=4)
+    gan = GAN(generator, discriminator, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), update=update, **losses)
+    # A zero learning rate freezes one network; the rates are state, so one compiled step serves both.
+    for name, d_lr, g_lr in (("d_step", 1e-3, 0.0), ("g_step", 0.0, 1e-3)):
+        gan.d_optimizer.learning_rate = d_lr
+        gan.g_optimizer.learning_rate = g_lr
+        g0, d0 = snapshot(generator), snapshot(discriminator)
+        seed0 = np.array(gan.seed_generator.state)
+        logs = gan.train_on_batch(real, return_dict=True)
+        result[f"{update}_{name}"] = {
+            "logs": {k: float(v) for k, v in logs.items()},
+            "g_changed": changed(g0, generator),
+            "d_changed": changed(d0, discriminator),
+            "seed_draws": int(np.array(gan.seed_generator.state)[1] - seed0[1]),
+        }
+print(json.dumps(result))
+"""
+
+
+def test_jax_step_updates_each_network_only_in_its_own_step():
+    result = run_jax(STEP_SCRIPT)
+    for update, draws in (("alternating", 2), ("simultaneous", 1)):
+        d_step, g_step = result[f"{update}_d_step"], result[f"{update}_g_step"]
+        for step in (d_step, g_step):
+            assert set(step["logs"]) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
+            assert all(np.isfinite(v) for v in step["logs"].values())
+            assert step["seed_draws"] == draws  # fresh noise every step, as on TensorFlow
+        assert d_step["d_changed"] and not d_step["g_changed"], update
+        assert g_step["g_changed"] and not g_step["d_changed"], update
+
+
+PARITY_SCRIPT = """
+import sys
+import keras
+import numpy as np
+from pgan import models
+from pgan.training import GAN
+
+# The same noise on both backends: replace the random draws by two fixed arrays, in call order.
+rng = np.random.default_rng(1)
+noises = [rng.standard_normal((16, 8)).astype("float32") for _ in range(2)]
+calls = []
+
+
+def fixed_normal(shape, *args, **kwargs):
+    calls.append(1)
+    return keras.ops.convert_to_tensor(noises[len(calls) - 1])
+
+
+keras.random.normal = fixed_normal
+real = np.random.default_rng(2).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+out = {}
+for update, losses in (("alternating", {}), ("simultaneous", {"g_loss": "minimax", "label_smoothing": 0.1})):
+    generator = models.build_generator(latent_dim=8, width=4)
+    discriminator = models.build_discriminator(width=4, dropout=0.0)
+    generator.load_weights(sys.argv[1])
+    discriminator.load_weights(sys.argv[2])
+    gan = GAN(generator, discriminator)
+    # Eager on TensorFlow, so each step draws its noise exactly once (no retracing).
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), update=update,
+                run_eagerly=keras.backend.backend() == "tensorflow", **losses)
+    calls.clear()
+    logs = gan.train_on_batch(real, return_dict=True)
+    out.update({f"{update}_{k}": np.asarray(v) for k, v in logs.items()})
+    for model in (generator, discriminator):
+        out.update({f"{update}_{model.name}_{i}": np.asarray(w) for i, w in enumerate(model.weights)})
+    out[f"{update}_noise_draws"] = np.asarray(len(calls))
+np.savez(sys.argv[3], **out)
+print("{}")
+"""
+
+
+def test_jax_step_computes_what_the_tensorflow_step_computes(tmp_path, monkeypatch):
+    import keras
+
+    from pgan import models
+
+    models.build_generator(latent_dim=8, width=4).save_weights(tmp_path / "g.weights.h5")
+    models.build_discriminator(width=4, dropout=0.0).save_weights(tmp_path / "d.weights.h5")
+    args = (tmp_path / "g.weights.h5", tmp_path / "d.weights.h5")
+    run_jax(PARITY_SCRIPT, *args, tmp_path / "jax.npz")
+    # The same script in this TensorFlow process; monkeypatch restores what it replaces.
+    monkeypatch.setattr(keras.random, "normal", keras.random.normal)
+    monkeypatch.setattr(sys, "argv", ["parity", *map(str, args), str(tmp_path / "tf.npz")])
+    exec(textwrap.dedent(PARITY_SCRIPT), {"__name__": "parity"})
+    jax_out, tf_out = np.load(tmp_path / "jax.npz"), np.load(tmp_path / "tf.npz")
+    assert set(jax_out) == set(tf_out)
+    assert tf_out["alternating_noise_draws"] == 2 and tf_out["simultaneous_noise_draws"] == 1
+    for key in tf_out:  # losses, accuracies, every weight and BatchNorm statistic after one step
+        np.testing.assert_allclose(jax_out[key], tf_out[key], atol=1e-4, rtol=1e-4, err_msg=key)
+
+
+FIT_RESUME_SCRIPT = """
+import json, sys
+import keras
+import numpy as np
+from pgan import runs, sampling
+
+images = np.random.default_rng(0).integers(0, 256, (96, 28, 28, 1), dtype=np.uint8)
+config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64)
+first = runs.train_gan(config, sys.argv[1], images=images, verbose=0)
+resumed = runs.train_gan(runs.TrainConfig.quick(epochs=2, batch_size=32, subset=64), sys.argv[1],
+                         images=images, verbose=0)
+restored = runs.build_gan(config)
+runs.ResumableCheckpoint(sys.argv[1]).restore(restored)
+z = sampling.sample_noise(4, 64, seed=0)
+saved = sampling.load_generator(f"{sys.argv[1]}/generator.keras")
+info = json.load(open(f"{sys.argv[1]}/run.json"))
+print(json.dumps({"first": first["d_loss"], "resumed": resumed["d_loss"], "g_loss": resumed["g_loss"],
+                  "info": info, "tensorflow_loaded": sys.modules.get("tensorflow") is not None,
+                  "max_diff": float(np.abs(np.asarray(saved(z)) - np.asarray(restored.generator(z))).max())}))
+"""
+
+
+def test_fit_checkpoint_and_resume_on_jax_without_tensorflow(tmp_path):
+    result = run_jax(FIT_RESUME_SCRIPT, tmp_path, without_tensorflow=True)
+    assert len(result["first"]) == 1 and len(result["resumed"]) == 2
+    assert result["resumed"][0] == result["first"][0]  # epoch 1 comes from the checkpoint
+    assert all(np.isfinite(result["resumed"] + result["g_loss"]))
+    assert result["info"]["resumed_from_epoch"] == 1 and result["info"]["epochs_done"] == 2
+    assert result["info"]["versions"]["backend"] == "jax" and "tensorflow" not in result["info"]["versions"]
+    assert not result["tensorflow_loaded"]
+    assert result["max_diff"] < 1e-6  # the exported generator is the last checkpoint's
+    assert sorted(p.name for p in (tmp_path / "samples").glob("*")) == [
+        "epoch_0001.png", "epoch_0002.png", "progress.gif"]
+
+
+SAMPLE_SCRIPT = """
+import json, sys
+import numpy as np
+from pgan import sampling
+
+generator = sampling.load_generator(sys.argv[1])
+np.save(sys.argv[2], sampling.generate_images(generator, 6, seed=5))
+print(json.dumps({"ok": True}))
+"""
+
+
+def test_generator_saved_on_tensorflow_samples_the_same_on_jax(tmp_path):
+    import keras
+
+    from pgan import models, sampling
+
+    generator = models.build_generator(latent_dim=8, width=4)
+    # Move the BatchNorm statistics off their defaults, so inference mode is really checked.
+    bn = generator.get_layer("project_bn")
+    bn.moving_mean.assign(np.linspace(-0.5, 0.5, bn.moving_mean.shape[0]).astype("float32"))
+    generator.save(tmp_path / "g.keras")
+    expected = sampling.generate_images(generator, 6, seed=5)
+    assert keras.backend.backend() == "tensorflow"
+    run_jax(SAMPLE_SCRIPT, tmp_path / "g.keras", tmp_path / "jax.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), expected, atol=1e-4)
+
+
+def test_clear_errors_on_jax_tensorflow_only_options_and_divergence(tmp_path):
+    script = """
+    import json, sys
+    import keras
+    import numpy as np
+    from pgan import models, runs
+    from pgan.training import GAN, StopOnNonFinite, TrainingDivergedError
+
+    images = np.zeros((64, 28, 28, 1), np.uint8)
+    errors = {}
+    for option in ({"mixed_precision": "mixed_float16"}, {"strategy": "mirrored"}):
+        try:
+            runs.train_gan(runs.TrainConfig.quick(epochs=1, batch_size=32, **option), sys.argv[1],
+                           images=images, verbose=0)
+        except ValueError as err:
+            errors[next(iter(option))] = str(err)
+    gan = GAN(models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4))
+    gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(),
+                g_loss=lambda logits: keras.ops.mean(logits) * np.nan)
+    try:
+        gan.fit(np.zeros((32, 28, 28, 1), "float32"), batch_size=32, verbose=0,
+                callbacks=[StopOnNonFinite(check_every=1)])
+    except TrainingDivergedError as err:
+        errors["diverged"] = str(err)
+    print(json.dumps(errors))
+    """
+    errors = run_jax(script, tmp_path / "run")
+    assert set(errors) == {"mixed_precision", "strategy", "diverged"}
+    assert "TensorFlow only" in errors["mixed_precision"] and "TensorFlow only" in errors["strategy"]
+    assert "g_loss (the generator loss) became nan at batch 1" in errors["diverged"]
+
+
+CLI_SCRIPT = """
+import contextlib, io, json, sys
+from pgan import cli
+
+buffer = io.StringIO()
+with contextlib.redirect_stdout(buffer), contextlib.suppress(SystemExit):
+    cli.main(["--help"])
+print(json.dumps({"help": buffer.getvalue(), "tensorflow_loaded": sys.modules.get("tensorflow") is not None}))
+"""
+
+
+def test_cli_help_with_tensorflow_unimportable():
+    result = run_jax(CLI_SCRIPT, without_tensorflow=True)
+    for command in ("train", "sample", "evaluate"):
+        assert command in result["help"]
+    assert not result["tensorflow_loaded"]
+
+
+def test_cli_train_quick_with_tensorflow_unimportable(fashion_mnist, tmp_path):
+    script = """
+    import json, sys
+    from pgan import cli
+    status = cli.main(["train", "--model", "workshop", "--quick", "--out", sys.argv[1], "--verbose", "0"])
+    status_sample = cli.main(["sample", "--generator", sys.argv[1] + "/generator.keras", "--num", "4",
+                              "--out", sys.argv[1] + "/s.npy"])
+    print(json.dumps({"train": status, "sample": status_sample}))
+    """
+    assert run_jax(script, tmp_path / "run", without_tensorflow=True) == {"train": 0, "sample": 0}
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history["d_loss"]) == 2 and all(np.isfinite(history["g_loss"]))
+    assert np.load(tmp_path / "run" / "s.npy").shape == (4, 28, 28, 1)
