@@ -183,7 +183,8 @@ def comparison_figure(rows: dict, title: str | None = None, size: float = 1.0, u
         raise ValueError(f"every row needs the same number of images, got {sorted(counts)}.")
     height = max(images.shape[1] for images in converted.values())
     ncols = counts.pop()
-    fig = Figure(figsize=(size * ncols + 1.2, size * len(converted) + (0.4 if title else 0)))
+    fig_height = size * len(converted) + (0.5 if title else 0)
+    fig = Figure(figsize=(size * ncols + 1.2, fig_height))
     axes = fig.subplots(len(converted), ncols, squeeze=False)
     for r, (label, images) in enumerate(converted.items()):
         factor = height // images.shape[1]
@@ -199,7 +200,7 @@ def comparison_figure(rows: dict, title: str | None = None, size: float = 1.0, u
                 ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title)
-    fig.subplots_adjust(left=0.12, wspace=0.05, hspace=0.05)
+    fig.subplots_adjust(left=0.12, wspace=0.05, hspace=0.05, top=1 - (0.5 if title else 0.1) / fig_height)
     return fig
 
 
