@@ -3,16 +3,18 @@
 Every shipped image-enhancement model in ``data/pretrained/`` comes from one of
 these commands (fixed seed; training images only; scored on the full test set):
 
-    python benchmarks/train_enhancers.py sr --model espcn    --scale 2 --epochs 4
-    python benchmarks/train_enhancers.py sr --model srresnet --scale 2 --epochs 6
-    python benchmarks/train_enhancers.py sr --model srgan    --scale 2 --epochs 2   # after srresnet
-    python benchmarks/train_enhancers.py restore --task denoise --variant l1 --epochs 4
-    python benchmarks/train_enhancers.py restore --task denoise --variant adversarial --epochs 1
+    python benchmarks/train_enhancers.py sr --model espcn    --scale 2 --epochs 3
+    python benchmarks/train_enhancers.py sr --model srresnet --scale 4 --epochs 5
+    python benchmarks/train_enhancers.py sr --model srgan    --scale 4 --epochs 1   # after srresnet
+    python benchmarks/train_enhancers.py restore --task denoise --variant l1 --epochs 2
+    python benchmarks/train_enhancers.py restore --task denoise --variant adversarial --epochs 1 --subset 20000
 
-(the same with ``--scale 4`` and ``--task deblur|inpaint``; the README lists the
-exact commands behind each file). Runs are resumable: re-run the same command
-after a crash. ``--subset N --out-dir /tmp/x`` makes a smoke test (in its own run
-folder ``runs/enhancers/NAME_subsetN``). Prints the
+(the same with the other scale and ``--task deblur|inpaint``; each model card's
+``command`` holds the exact chain behind its file: SRResNet x2 was trained to 5,
+then 8, then 12 epochs, each call resuming the previous one). Runs are resumable: re-run the same command
+after a crash. ``--subset N`` trains on the first N training images, in its own run
+folder ``runs/enhancers/NAME_subsetN``; with ``--out-dir /tmp/x`` too it is a smoke test
+that leaves the shipped files alone. Prints the
 model card as one JSON object on the last line.
 """
 
@@ -31,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run_dir(args, name: str) -> Path:
-    """runs/enhancers/NAME, or NAME_subsetN for a smoke test, so trials never touch a real run."""
+    """runs/enhancers/NAME, or NAME_subsetN on a subset, so a trial never resumes a full run."""
     return args.runs / (name if args.subset is None else f"{name}_subset{args.subset}")
 
 
