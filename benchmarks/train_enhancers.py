@@ -44,67 +44,57 @@ def _base_card(args, base_name: str) -> dict:
                            "train_seconds_total": card["train_seconds_total"]}}
 
 
-def _sr(args, catalog):
+def _train(args, name: str, inputs, targets, base_name: str | None, build):
+    """Train ``build()`` from scratch, or fine-tune the published ``base_name`` adversarially."""
     import keras
 
-    from pgan import enhance, superres
+    from pgan import enhance
+
+    run_dir = _run_dir(args, name)
+    if base_name is None:
+        enhance.fit_pixel_model(
+            build(), inputs, targets, run_dir, args.epochs, batch_size=args.batch_size,
+            learning_rate=args.learning_rate or 1e-3, verbose=2,
+        )
+        return run_dir, {}
+    base = args.out_dir / f"{base_name}.keras"
+    if not base.exists():
+        sys.exit(f"{base} is missing: train and publish {base_name} first (see this script's docstring).")
+    model = keras.saving.load_model(base, compile=False, safe_mode=True)
+    enhance.fine_tune_adversarially(
+        model, inputs, targets, run_dir, args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate or 1e-4, verbose=2,
+    )
+    return run_dir, _base_card(args, base_name)
+
+
+def _load_trained(run_dir: Path):
+    import keras
+
+    return keras.saving.load_model(run_dir / "model.keras", compile=False, safe_mode=True)
+
+
+def _sr(args, catalog):
+    from pgan import superres
 
     low, high = superres.protocol_pairs(catalog.x_train[: args.subset], args.scale)
     name = superres.pretrained_name(args.model, args.scale)
-    run_dir = _run_dir(args, name)
-    if args.model == "srgan":
-        base = args.out_dir / f"{superres.pretrained_name('srresnet', args.scale)}.keras"
-        if not base.exists():
-            sys.exit(f"{base} is missing: train the SRResNet first (sr --model srresnet --scale {args.scale}).")
-        model = keras.saving.load_model(base, compile=False, safe_mode=True)
-        enhance.fine_tune_adversarially(
-            model, low, high, run_dir, args.epochs, batch_size=args.batch_size,
-            learning_rate=args.learning_rate or 1e-4, verbose=2,
-        )
-    else:
-        builders = {"espcn": superres.build_espcn, "srresnet": superres.build_srresnet}
-        model = builders[args.model](args.scale)
-        enhance.fit_pixel_model(
-            model, low, high, run_dir, args.epochs, batch_size=args.batch_size,
-            learning_rate=args.learning_rate or 1e-3, verbose=2,
-        )
-    trained = keras.saving.load_model(run_dir / "model.keras", compile=False, safe_mode=True)
-    scores = superres.evaluate_sr(args.scale, {args.model: trained}, catalog.x_test)
-    extra = {"task": "super-resolution", "scale": args.scale}
-    if args.model == "srgan":
-        extra.update(_base_card(args, superres.pretrained_name("srresnet", args.scale)))
-    return run_dir, name, scores, extra
+    base = superres.pretrained_name("srresnet", args.scale) if args.model == "srgan" else None
+    builders = {"espcn": superres.build_espcn, "srresnet": superres.build_srresnet}
+    run_dir, extra = _train(args, name, low, high, base, lambda: builders[args.model](args.scale))
+    scores = superres.evaluate_sr(args.scale, {args.model: _load_trained(run_dir)}, catalog.x_test)
+    return run_dir, name, scores, {"task": "super-resolution", "scale": args.scale, **extra}
 
 
 def _restore(args, catalog):
-    import keras
-
-    from pgan import enhance, restore
+    from pgan import restore
 
     damaged, clean = restore.training_pairs(catalog.x_train[: args.subset], args.task, seed=args.seed)
     name = restore.pretrained_name(args.task, args.variant)
-    run_dir = _run_dir(args, name)
-    if args.variant == "adversarial":
-        base = args.out_dir / f"{restore.pretrained_name(args.task, 'l1')}.keras"
-        if not base.exists():
-            sys.exit(f"{base} is missing: train the L1 model first (--variant l1).")
-        model = keras.saving.load_model(base, compile=False, safe_mode=True)
-        enhance.fine_tune_adversarially(
-            model, damaged, clean, run_dir, args.epochs, batch_size=args.batch_size,
-            learning_rate=args.learning_rate or 1e-4, verbose=2,
-        )
-    else:
-        model = restore.build_unet(args.task)
-        enhance.fit_pixel_model(
-            model, damaged, clean, run_dir, args.epochs, batch_size=args.batch_size,
-            learning_rate=args.learning_rate or 1e-3, verbose=2,
-        )
-    trained = keras.saving.load_model(run_dir / "model.keras", compile=False, safe_mode=True)
-    scores = restore.evaluate_restoration(args.task, {args.variant: trained}, catalog.x_test)
-    extra = {"task": args.task}
-    if args.variant == "adversarial":
-        extra.update(_base_card(args, restore.pretrained_name(args.task, "l1")))
-    return run_dir, name, scores, extra
+    base = restore.pretrained_name(args.task, "l1") if args.variant == "adversarial" else None
+    run_dir, extra = _train(args, name, damaged, clean, base, lambda: restore.build_unet(args.task))
+    scores = restore.evaluate_restoration(args.task, {args.variant: _load_trained(run_dir)}, catalog.x_test)
+    return run_dir, name, scores, {"task": args.task, **extra}
 
 
 def main(argv=None) -> int:

@@ -31,6 +31,27 @@ from pgan.runtime import environment_report
 FEATURE_LAYER = "block2_relu2"  # the judge's 14x14x64 features: edges and textures, not classes
 
 
+# ------------------------------------------------------------------------------ input checks
+
+
+def check_unit_images(images, name: str = "images") -> np.ndarray:
+    """Validate (N, H, W, C) float images in [0, 1] and return them as float32.
+
+    Raises:
+        TypeError: uint8 images (the message says to divide by 255).
+        ValueError: another shape, or values outside [0, 1] or not finite.
+    """
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        raise TypeError(f"{name} are uint8; divide by 255 first: images.astype('float32') / 255.")
+    if x.ndim != 4:
+        raise ValueError(f"{name} must be (N, H, W, C) floats in [0, 1], got shape {x.shape}.")
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all() or x.min() < -1e-6 or x.max() > 1 + 1e-6:
+        raise ValueError(f"{name} must be floats in [0, 1], got values in [{x.min():.3g}, {x.max():.3g}].")
+    return x
+
+
 # --------------------------------------------------------------------------- pixel training
 
 

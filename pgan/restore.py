@@ -28,6 +28,7 @@ import numpy as np
 from keras import layers
 
 from pgan import fidelity
+from pgan.enhance import check_unit_images as _check_unit
 
 TASKS = ("denoise", "deblur", "inpaint")
 VARIANTS = ("l1", "adversarial")
@@ -45,15 +46,6 @@ def _check_task(task: str) -> str:
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
     return task
-
-
-def _check_unit(images, name: str = "images") -> np.ndarray:
-    x = np.asarray(images)
-    if x.dtype == np.uint8:
-        raise TypeError(f"{name} are uint8; divide by 255 first: images.astype('float32') / 255.")
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be (N, H, W, C) floats in [0, 1], got shape {x.shape}.")
-    return x.astype(np.float32)
 
 
 # ------------------------------------------------------------------------------ damage

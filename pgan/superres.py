@@ -29,6 +29,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from pgan.enhance import check_unit_images as _check_unit_images
+
 SCALES = (2, 4)
 CLASSICAL = ("nearest", "bilinear", "bicubic")
 MODELS = ("espcn", "srresnet", "srgan")
@@ -39,18 +41,6 @@ def _check_scale(scale) -> int:
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}.")
     return int(scale)
-
-
-def _check_unit_images(images, name: str = "images") -> np.ndarray:
-    x = np.asarray(images)
-    if x.dtype == np.uint8:
-        raise TypeError(f"{name} are uint8; divide by 255 first: images.astype('float32') / 255.")
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be (N, H, W, C) floats in [0, 1], got shape {x.shape}.")
-    x = x.astype(np.float32)
-    if not np.isfinite(x).all() or x.min() < -1e-6 or x.max() > 1 + 1e-6:
-        raise ValueError(f"{name} must be floats in [0, 1], got values in [{x.min():.3g}, {x.max():.3g}].")
-    return x
 
 
 # ------------------------------------------------------------------------ the protocol
