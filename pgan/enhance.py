@@ -71,7 +71,10 @@ def fit_pixel_model(
     Adam with a cosine decay of the learning rate to zero over ``epochs``. After
     every epoch the weights and optimizer state are checkpointed atomically
     under ``run_dir``; calling again with the same arguments resumes after the
-    last finished epoch. At the end ``run_dir/model.keras`` and
+    last finished epoch. Calling with more ``epochs`` continues training on the
+    longer cosine schedule (a warm restart: the rate jumps to where that
+    schedule is, then decays to zero); any other change of settings is refused.
+    At the end ``run_dir/model.keras`` and
     ``run_dir/run.json`` (settings, seconds, final loss, hardware) are written.
 
     Args:
