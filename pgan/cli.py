@@ -278,13 +278,10 @@ def _cmd_evaluate_sr(args) -> int:
     return 0
 
 
-def _mask_for(mask_arg: Path | None, path: Path):
+def _mask_for(mask_arg: Path, path: Path):
+    """The mask for ``path``: the --mask file, or the file of the same name in a --mask folder."""
     from pgan import enhance
 
-    if mask_arg is None:
-        raise ValueError(
-            "inpainting needs --mask: an image of the photo's size, white where pixels are missing."
-        )
     mask_path = mask_arg / path.name if mask_arg.is_dir() else mask_arg
     if not mask_path.is_file():
         raise ValueError(f"no mask for {path.name}: expected {mask_path}.")

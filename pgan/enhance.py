@@ -396,30 +396,18 @@ def publish_model(run_dir, dest_dir, name: str, command: str, scores: dict, extr
     test-set ``scores`` and the file's SHA-256 (checked by
     :func:`pgan.sampling.verified_pretrained_path`).
     """
-    import shutil
+    from pgan.runs import copy_finished_model
 
-    from pgan.runtime import sha256_file
-
-    run_dir, dest_dir = Path(run_dir), Path(dest_dir)
-    source = run_dir / "model.keras"
-    if not source.exists() or not (run_dir / "run.json").exists():
-        raise FileNotFoundError(f"{run_dir} has no finished run (model.keras and run.json).")
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / f"{name}.keras"
-    shutil.copyfile(source, target)
-    run = json.loads((run_dir / "run.json").read_text())
+    target, run, card = copy_finished_model(run_dir, dest_dir, name, "model.keras")
     card = {
-        "name": name,
-        "file": target.name,
-        "sha256": sha256_file(target),
-        "bytes": target.stat().st_size,
+        **card,
         "command": command,
         **(extra or {}),
         **{k: v for k, v in run.items() if k != "final"},
         "final_losses": run.get("final", {}),
         "scores": scores,
     }
-    (dest_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    target.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
     return target
 
 

@@ -286,6 +286,30 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
     return history
 
 
+def copy_finished_model(run_dir, dest_dir, name: str, model_file: str) -> tuple[Path, dict, dict]:
+    """Copy ``run_dir/model_file`` to ``dest_dir/NAME.keras``: the shared first step of publishing.
+
+    Returns:
+        ``(target, run, card)``: the copied file, the run's ``run.json`` and the start
+        of its model card (name, file, SHA-256, bytes).
+
+    Raises:
+        FileNotFoundError: the run has not finished (no ``model_file`` or ``run.json``).
+    """
+    import shutil
+
+    run_dir, dest_dir = Path(run_dir), Path(dest_dir)
+    source = run_dir / model_file
+    if not source.exists() or not (run_dir / "run.json").exists():
+        raise FileNotFoundError(f"{run_dir} has no finished run ({model_file} and run.json).")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / f"{name}.keras"
+    shutil.copyfile(source, target)
+    run = json.loads((run_dir / "run.json").read_text())
+    card = {"name": name, "file": target.name, "sha256": sha256_file(target), "bytes": target.stat().st_size}
+    return target, run, card
+
+
 def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
     """Copy a finished run's generator to ``dest_dir/NAME.keras`` with a model card ``NAME.json``.
 
@@ -294,25 +318,13 @@ def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
     :func:`pgan.sampling.load_pretrained`). A sample grid from fixed noise is
     written beside it as ``NAME_samples.png``.
     """
-    import shutil
-
     from pgan import plotting, sampling
 
-    run_dir, dest_dir = Path(run_dir), Path(dest_dir)
-    source = run_dir / "generator.keras"
-    if not source.exists() or not (run_dir / "run.json").exists():
-        raise FileNotFoundError(f"{run_dir} has no finished run (generator.keras and run.json).")
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / f"{name}.keras"
-    shutil.copyfile(source, target)
-    run = json.loads((run_dir / "run.json").read_text())
+    target, run, card = copy_finished_model(run_dir, dest_dir, name, "generator.keras")
     generator = sampling.load_generator(target)
     plotting.save_grid(sampling.generate_images(generator, 100, seed=0), dest_dir / f"{name}_samples.png", ncols=10)
     card = {
-        "name": name,
-        "file": target.name,
-        "sha256": sha256_file(target),
-        "bytes": target.stat().st_size,
+        **card,
         "parameters": generator.count_params(),
         "latent_dim": sampling.latent_dim_of(generator),
         "command": command,
@@ -327,5 +339,5 @@ def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
         "metrics": {},
         "samples": f"{name}_samples.png (seed 0, 100 images)",
     }
-    (dest_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    target.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
     return target

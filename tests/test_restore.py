@@ -2,15 +2,12 @@ import keras
 import numpy as np
 import pytest
 
-from pgan import data, fidelity, restore
+from pgan import fidelity, restore
 
 
-@pytest.fixture(scope="module")
-def test_subset():
-    try:
-        return data.load_fashion_mnist(download=False).x_test[:200]
-    except data.DataNotFoundError:
-        pytest.skip("Fashion-MNIST not installed (sudo apt-get install dataset-fashion-mnist)")
+@pytest.fixture
+def test_subset(fashion_mnist):
+    return fashion_mnist.x_test[:200]
 
 
 @pytest.fixture

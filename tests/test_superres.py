@@ -2,15 +2,12 @@ import keras
 import numpy as np
 import pytest
 
-from pgan import data, exercises, fidelity, superres
+from pgan import exercises, fidelity, superres
 
 
-@pytest.fixture(scope="module")
-def test_subset():
-    try:
-        return data.load_fashion_mnist(download=False).x_test[:300]
-    except data.DataNotFoundError:
-        pytest.skip("Fashion-MNIST not installed (sudo apt-get install dataset-fashion-mnist)")
+@pytest.fixture
+def test_subset(fashion_mnist):
+    return fashion_mnist.x_test[:300]
 
 
 def test_depth_to_space_matches_a_hand_computation():
