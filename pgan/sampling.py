@@ -23,7 +23,8 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
     Raises:
         FileNotFoundError: no such file.
         ValueError: not a ``.keras`` file, unreadable, or not a generator
-            (a model taking one noise vector and returning images).
+            (a model taking a noise vector, and for a conditional generator also
+            a class label, and returning images).
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -41,13 +42,67 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
             "The file may be truncated or written by an incompatible Keras; re-export it."
         ) from err
     inputs = model.inputs
-    if len(inputs) != 1 or len(inputs[0].shape) != 2 or len(model.outputs[0].shape) != 4:
+    noise_ok = len(inputs[0].shape) == 2
+    label_ok = len(inputs) == 1 or (len(inputs) == 2 and len(inputs[1].shape) == 1)
+    if not (noise_ok and label_ok) or len(model.outputs) != 1 or len(model.outputs[0].shape) != 4:
         raise ValueError(
-            f"{path} holds {model.name!r}, which is not a generator: expected one input "
-            f"(batch, latent_dim) and image output (batch, H, W, C), got inputs "
-            f"{[tuple(i.shape) for i in inputs]} and output {tuple(model.outputs[0].shape)}."
+            f"{path} holds {model.name!r}, which is not a generator: expected inputs "
+            f"(batch, latent_dim) [and (batch,) class labels] and one image output "
+            f"(batch, H, W, C), got inputs {[tuple(i.shape) for i in inputs]} and outputs "
+            f"{[tuple(o.shape) for o in model.outputs]}."
         )
     return model
+
+
+def num_classes_of(generator) -> int | None:
+    """How many classes a conditional generator knows; None for an unconditional one.
+
+    A conditional generator has two inputs, noise and an integer class label
+    (:func:`pgan.models.build_conditional_generator`); the number of classes is
+    read from its ``label_embedding`` layer.
+    """
+    if len(generator.inputs) == 1:
+        return None
+    try:
+        return int(generator.get_layer("label_embedding").input_dim)
+    except ValueError as err:
+        raise ValueError(
+            f"{generator.name!r} takes a label input but has no 'label_embedding' layer, so its "
+            "number of classes is unknown; build it with pgan.models.build_conditional_generator."
+        ) from err
+
+
+def class_labels(generator, num_examples: int, labels=None) -> np.ndarray | None:
+    """The int32 labels to feed ``generator`` for ``num_examples`` images.
+
+    Args:
+        generator: a generator (unconditional ones take no labels: returns None).
+        num_examples: how many images.
+        labels: None (classes 0, 1, ..., num_classes - 1 in turn), one int for
+            every image, or a sequence of ``num_examples`` ints.
+
+    Raises:
+        ValueError: labels given to an unconditional generator, or out of range.
+    """
+    num_classes = num_classes_of(generator)
+    if num_classes is None:
+        if labels is not None:
+            raise ValueError(
+                f"{generator.name!r} is unconditional: it cannot draw a chosen class. Use a "
+                "conditional generator (e.g. load_pretrained('conditional_generator'))."
+            )
+        return None
+    if labels is None:
+        return (np.arange(num_examples) % num_classes).astype(np.int32)
+    labels = np.asarray(labels)
+    if labels.ndim == 0:
+        labels = np.full(num_examples, labels)
+    if labels.shape != (num_examples,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be one int or {num_examples} ints, got shape {labels.shape} "
+                         f"of {labels.dtype}.")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"class labels must be in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}.")
+    return labels.astype(np.int32)
 
 
 def latent_dim_of(generator) -> int:
@@ -64,16 +119,24 @@ def sample_noise(num_examples: int, latent_dim: int, seed: int | None = None) ->
 
 
 def generate_images(
-    generator, num_examples: int, seed: int | None = None, batch_size: int = 500
+    generator, num_examples: int, seed: int | None = None, batch_size: int = 500, labels=None
 ) -> np.ndarray:
     """Generate ``num_examples`` images in the model range [-1, 1] as float32 numpy.
 
     The same ``seed`` gives the same images (inference mode: BatchNorm uses its
-    moving statistics, dropout is off). Taught in notebooks/05_training_on_gpu.ipynb.
+    moving statistics, dropout is off). For a conditional generator, ``labels``
+    picks the classes (see :func:`class_labels`; default: all classes in turn).
+    Taught in notebooks/05_training_on_gpu.ipynb.
     """
     noise = sample_noise(num_examples, latent_dim_of(generator), seed)
+    labels = class_labels(generator, num_examples, labels)
+
+    def batch(i):
+        z = noise[i : i + batch_size]
+        return z if labels is None else [z, labels[i : i + batch_size]]
+
     chunks = [
-        keras.ops.convert_to_numpy(generator(noise[i : i + batch_size], training=False))
+        keras.ops.convert_to_numpy(generator(batch(i), training=False))
         for i in range(0, num_examples, batch_size)
     ]
     return np.concatenate(chunks).astype(np.float32)
