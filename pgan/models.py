@@ -84,11 +84,30 @@ def build_generator(
     return keras.Model(z, image, name=name)
 
 
+def _discriminator_features(image, width, kernel_size, dropout, spectral_norm):
+    x = image
+    for i, filters in enumerate((width, 2 * width), start=1):
+        conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"down{i}")
+        if spectral_norm:
+            conv = layers.SpectralNormalization(conv, name=f"down{i}_sn")
+        x = conv(x)
+        x = layers.LeakyReLU(negative_slope=0.2, name=f"down{i}_act")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"down{i}_dropout")(x)
+    return layers.Flatten(name="flatten")(x)
+
+
+def _dense(units, name, spectral_norm):
+    dense = layers.Dense(units, dtype="float32", name=name)
+    return layers.SpectralNormalization(dense, dtype="float32", name=f"{name}_sn") if spectral_norm else dense
+
+
 def build_discriminator(
     image_shape=(28, 28, 1),
     width: int = 64,
     kernel_size: int = 5,
     dropout: float = 0.3,
+    spectral_norm: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
     """The DCGAN discriminator: image -> one logit (real if > 0).
@@ -97,20 +116,20 @@ def build_discriminator(
     dropout, then a Dense(1) that outputs a *logit*: no sigmoid, the losses
     use ``from_logits``. With the defaults, 212,865 parameters.
 
-    Taught in notebooks/04_building_dcgan.ipynb.
+    ``spectral_norm=True`` wraps every convolution and the dense layer in
+    ``keras.layers.SpectralNormalization`` (Miyato et al. 2018): each layer's
+    weights are divided by their largest singular value (one power iteration
+    per step), which bounds how fast D can change and keeps G's gradients useful.
+
+    Taught in notebooks/04_building_dcgan.ipynb (spectral norm in 09_stabilizing_training).
     """
     _check_positive(width=width, kernel_size=kernel_size)
     _check_image_shape(image_shape)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
     image = keras.Input(shape=tuple(image_shape), name="image")
-    x = image
-    for i, filters in enumerate((width, 2 * width), start=1):
-        x = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"down{i}")(x)
-        x = layers.LeakyReLU(negative_slope=0.2, name=f"down{i}_act")(x)
-        x = layers.Dropout(dropout, name=f"down{i}_dropout")(x)
-    x = layers.Flatten(name="flatten")(x)
-    logit = layers.Dense(1, dtype="float32", name="logit")(x)
+    features = _discriminator_features(image, width, kernel_size, dropout, spectral_norm)
+    logit = _dense(1, "logit", spectral_norm)(features)
     return keras.Model(image, logit, name=name)
 
 
@@ -197,24 +216,6 @@ def build_conditional_generator(
     )(label)
     mixed = layers.Multiply(name="condition")([z, embedded])
     return keras.Model([z, label], trunk(mixed), name=name)
-
-
-def _discriminator_features(image, width, kernel_size, dropout, spectral_norm):
-    x = image
-    for i, filters in enumerate((width, 2 * width), start=1):
-        conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"down{i}")
-        if spectral_norm:
-            conv = layers.SpectralNormalization(conv, name=f"down{i}_sn")
-        x = conv(x)
-        x = layers.LeakyReLU(negative_slope=0.2, name=f"down{i}_act")(x)
-        if dropout:
-            x = layers.Dropout(dropout, name=f"down{i}_dropout")(x)
-    return layers.Flatten(name="flatten")(x)
-
-
-def _dense(units, name, spectral_norm):
-    dense = layers.Dense(units, dtype="float32", name=name)
-    return layers.SpectralNormalization(dense, dtype="float32", name=f"{name}_sn") if spectral_norm else dense
 
 
 def build_conditional_discriminator(

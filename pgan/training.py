@@ -64,42 +64,99 @@ class _OptimizerPair:
         return [*self.d_optimizer.variables, *self.g_optimizer.variables]
 
 
+class StatelessSeeds:
+    """Seeds for random draws inside a stateless (JAX) step.
+
+    ``next()`` returns the current seed array and advances it, as
+    ``keras.random.SeedGenerator.next()`` does, without mutating a variable;
+    ``state`` is the value to write back after the step.
+    """
+
+    def __init__(self, state):
+        self.state = state
+
+    def next(self):
+        seed = self.state
+        self.state = seed + np.array([0, 1], dtype=seed.dtype)
+        return seed
+
+
+def _draw(seeds):
+    return seeds if isinstance(seeds, keras.random.SeedGenerator) else seeds.next()
+
+
+def _discriminator_head(discriminator) -> str:
+    if len(discriminator.inputs) == 2:
+        return "projection"
+    if len(discriminator.outputs) == 2:
+        return "acgan"
+    return "unconditional"
+
+
 class GAN(keras.Model):
     """A generator and a discriminator trained against each other with ``fit()``.
 
     Args:
-        generator: maps noise (batch, latent_dim) to images in [-1, 1].
-        discriminator: maps images to one logit per image.
+        generator: maps noise (batch, latent_dim) to images in [-1, 1]; a
+            conditional generator takes ``[noise, labels]``
+            (:func:`pgan.models.build_conditional_generator`).
+        discriminator: maps images to one logit per image; for a conditional
+            generator either ``[images, labels] -> logit`` (projection) or
+            ``images -> [logit, class_logits]`` (AC-GAN).
         latent_dim: size of the noise; read from ``generator`` when omitted.
-        seed: seed of the noise drawn in ``train_step`` (a ``keras.random.SeedGenerator``).
+        seed: seed of all randomness drawn in ``train_step`` (a ``keras.random.SeedGenerator``).
+        ema_decay: keep ``ema_generator``, an exponential moving average of G's
+            weights (e.g. 0.999), updated after every step; sampling and export use it.
 
     Each ``train_step`` (update="alternating", the default) draws fresh noise,
-    takes one optimizer step on D with ``discriminator_loss(real, fake)``, then
-    draws new noise and takes one step on G with the generator loss computed
-    through the *updated* D. ``update="simultaneous"`` is the TF DCGAN tutorial's
-    variant: one forward pass, both gradients from it (cheaper, slightly staler).
-    On the JAX backend ``compile`` swaps in ``_jax_train_step``, the same two
-    updates written statelessly; mixed float16 is TensorFlow only.
+    takes ``n_critic`` optimizer steps on D, then draws new noise and takes one
+    step on G through the *updated* D. ``update="simultaneous"`` is the TF DCGAN
+    tutorial's variant: one forward pass, both gradients from it (cheaper,
+    slightly staler). A conditional GAN generates fakes with the real batch's
+    labels, so both sides of D see the same classes. On the JAX backend
+    ``compile`` swaps in ``_jax_train_step``, the same updates written
+    statelessly; mixed float16 is TensorFlow only.
 
     Metrics: ``d_loss``, ``g_loss``, ``d_real_acc`` (share of real images D
-    calls real) and ``d_fake_acc`` (share of fakes D calls fake).
+    calls real: logit > 0) and ``d_fake_acc`` (share of fakes D calls fake);
+    with an AC-GAN head also ``d_class_acc`` (D's class accuracy on real images).
 
-    Taught in notebooks/05_training_on_gpu.ipynb.
+    Taught in notebooks/05_training_on_gpu.ipynb (and 09, 10 for the options).
     """
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim=None, seed=None, ema_decay=None, **kwargs):
         kwargs.setdefault("name", "gan")
         super().__init__(**kwargs)
+        from pgan.sampling import num_classes_of
+
         if latent_dim is None:
-            latent_dim = int(generator.input_shape[-1])
+            latent_dim = int(generator.inputs[0].shape[-1])
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
+        self.num_classes = num_classes_of(generator)
+        self.d_head = _discriminator_head(discriminator)
+        if (self.num_classes is None) != (self.d_head == "unconditional"):
+            raise ValueError(
+                f"generator {generator.name!r} is {'un' if self.num_classes is None else ''}conditional "
+                f"but discriminator {discriminator.name!r} has a {self.d_head!r} head. Pair a conditional "
+                "generator with build_conditional_discriminator(head='projection' or 'acgan'), and a "
+                "plain generator with build_discriminator."
+            )
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_generator = None
+        if ema_decay is not None:
+            if not 0.0 < self.ema_decay < 1.0:
+                raise ValueError(f"ema_decay must be in (0, 1), e.g. 0.999; got {ema_decay!r}.")
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_acc_tracker = keras.metrics.Mean(name="d_real_acc")
         self.fake_acc_tracker = keras.metrics.Mean(name="d_fake_acc")
+        self.class_acc_tracker = keras.metrics.Mean(name="d_class_acc") if self.d_head == "acgan" else None
         # Both sub-models are already built; nothing is left for fit() to build.
         self.built = True
 
@@ -107,28 +164,44 @@ class GAN(keras.Model):
         self,
         d_optimizer,
         g_optimizer,
+        loss: str = "gan",
         g_loss="non_saturating",
-        label_smoothing: float = 0.0,
         update: str = "alternating",
         jit_compile=None,
-        **kwargs,
+        **options,
     ):
-        """Set the two optimizers and the losses.
+        """Set the two optimizers, the losses and the stabilisers.
 
         Args:
             d_optimizer: optimizer of the discriminator.
-            g_optimizer: optimizer of the generator (a different object).
-            g_loss: "non_saturating" (default), "minimax" or a function of fake logits.
-            label_smoothing: one-sided label smoothing of real targets in D's loss.
+            g_optimizer: optimizer of the generator (a different object). Gradient
+                clipping and two time-scale learning rates are set on these
+                (``Adam(4e-4, global_clipnorm=1.0)``).
+            loss: the loss family: "gan" (cross-entropy, the article's), "hinge",
+                "wasserstein", "least_squares" or "relativistic" (see ``pgan.losses``).
+            g_loss: for loss "gan": "non_saturating" (default), "minimax" or a
+                function of fake logits.
             update: "alternating" (D then G, fresh noise) or "simultaneous".
             jit_compile: compile the step with XLA. None (default): off on TensorFlow
                 (slower on CPU), on with JAX (an uncompiled JAX step runs op by op).
-            **kwargs: passed to ``keras.Model.compile`` (e.g. ``steps_per_execution``).
+            **options: ``label_smoothing`` (one-sided, loss "gan" only), ``n_critic``
+                (D steps per G step, on the same real batch), ``gp_weight`` (WGAN-GP
+                penalty weight, e.g. 10), ``r1_weight`` (R1 gamma), ``augment``
+                (DiffAugment policy, e.g. "translation,cutout"), ``aux_weight``
+                (AC-GAN class-loss weight, default 1); anything else goes to
+                ``keras.Model.compile`` (e.g. ``steps_per_execution``).
 
         Under a ``mixed_float16`` policy both optimizers are wrapped in
         ``keras.optimizers.LossScaleOptimizer``, so small float16 gradients do not
         underflow; each optimizer scales its own loss and unscales its own gradients.
         """
+        from pgan import augment
+
+        settings = {"label_smoothing": 0.0, "n_critic": 1, "gp_weight": 0.0, "r1_weight": 0.0,
+                    "augment": None, "aux_weight": 1.0}
+        for key in settings:
+            if key in options:
+                settings[key] = options.pop(key)
         if d_optimizer is g_optimizer:
             raise ValueError(
                 "d_optimizer and g_optimizer are the same object; the two networks need "
@@ -136,6 +209,28 @@ class GAN(keras.Model):
             )
         if update not in ("alternating", "simultaneous"):
             raise ValueError(f"update must be 'alternating' or 'simultaneous', got {update!r}.")
+        self.d_loss_fn, family_g_loss = losses.get_loss_family(loss)
+        if loss == "gan":
+            fn = losses.get_generator_loss(g_loss)
+            self.g_loss_fn = lambda fake_logits, real_logits=None: fn(fake_logits)
+        elif g_loss != "non_saturating" or settings["label_smoothing"]:
+            raise ValueError(
+                f"g_loss and label_smoothing choose variants of the cross-entropy loss 'gan'; "
+                f"loss={loss!r} has its own generator loss. Drop them or use loss='gan'."
+            )
+        else:
+            self.g_loss_fn = family_g_loss
+        n_critic = settings["n_critic"]
+        if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
+            raise ValueError(f"n_critic must be a positive int, got {n_critic!r}.")
+        for key in ("gp_weight", "r1_weight", "aux_weight"):
+            if float(settings[key]) < 0:
+                raise ValueError(f"{key} must be >= 0, got {settings[key]!r}.")
+        if update == "simultaneous" and (n_critic > 1 or settings["gp_weight"] or settings["r1_weight"]):
+            raise ValueError(
+                "update='simultaneous' takes one forward pass for both networks; n_critic > 1 and "
+                "gradient penalties need update='alternating'."
+            )
         on_jax = keras.backend.backend() == "jax"
         if jit_compile is None:
             jit_compile = on_jax
@@ -144,7 +239,7 @@ class GAN(keras.Model):
                 "mixed_float16 training is TensorFlow only in pgan (it needs loss scaling); "
                 "train in float32 on JAX, or unset KERAS_BACKEND to train on TensorFlow."
             )
-        super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
+        super().compile(optimizer=None, jit_compile=jit_compile, **options)
         if keras.config.dtype_policy().name == "mixed_float16":
             d_optimizer, g_optimizer = (
                 opt if isinstance(opt, keras.optimizers.LossScaleOptimizer)
@@ -153,8 +248,13 @@ class GAN(keras.Model):
             )
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
-        self.g_loss_fn = losses.get_generator_loss(g_loss)
-        self.label_smoothing = float(label_smoothing)
+        self.loss_name = loss
+        self.label_smoothing = float(settings["label_smoothing"])
+        self.n_critic = n_critic
+        self.gp_weight = float(settings["gp_weight"])
+        self.r1_weight = float(settings["r1_weight"])
+        self.augment_policy = augment.parse_policy(settings["augment"])
+        self.aux_weight = float(settings["aux_weight"])
         self.update = update
         # Build the optimizer slots now, outside any replica context: under
         # tf.distribute, variables created lazily inside the step break the graph.
@@ -168,17 +268,109 @@ class GAN(keras.Model):
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.real_acc_tracker, self.fake_acc_tracker]
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.real_acc_tracker, self.fake_acc_tracker]
+        return trackers + ([self.class_acc_tracker] if self.class_acc_tracker is not None else [])
 
-    def call(self, z, training=False):
-        """Generate images from noise ``z``."""
-        return self.generator(z, training=training)
+    @property
+    def sampling_generator(self):
+        """The generator to draw samples from: the EMA generator when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def _noise(self, batch_size):
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+    def call(self, inputs, training=False):
+        """Generate images from noise (and labels, for a conditional generator)."""
+        return self.generator(inputs, training=training)
+
+    # -------------------------------------------------------------- shared pieces
+
+    def _unpack(self, data):
+        if isinstance(data, (tuple, list)):
+            real = data[0]
+            labels = data[1] if len(data) > 1 else None
+        else:
+            real, labels = data, None
+        if self.num_classes is None:
+            return real, None
+        if labels is None:
+            raise ValueError(
+                "A conditional GAN trains on (images, labels) batches; build the dataset with "
+                "pgan.data.make_dataset(images, labels=labels)."
+            )
+        return real, ops.cast(ops.reshape(labels, (-1,)), "int32")
+
+    def _noise(self, batch_size, seeds=None):
+        return keras.random.normal((batch_size, self.latent_dim), seed=_draw(seeds or self.seed_generator))
+
+    def _g_inputs(self, z, labels):
+        return z if labels is None else [z, labels]
+
+    def _d_inputs(self, images, labels):
+        return [images, labels] if self.d_head == "projection" else images
+
+    def _split(self, outputs):
+        """D's outputs as (logits, class_logits or None)."""
+        if self.d_head == "acgan":
+            return outputs[0], outputs[1]
+        return outputs, None
+
+    def _augmented(self, images, seeds):
+        if not self.augment_policy:
+            return images
+        from pgan.augment import diff_augment
+
+        return diff_augment(images, self.augment_policy, seeds)
 
     def _d_loss(self, real_logits, fake_logits):
-        return losses.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+        if self.loss_name == "gan":
+            return losses.discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+        return self.d_loss_fn(real_logits, fake_logits)
+
+    def _d_objective(self, discriminate, input_gradients, real, labels, fake, seeds):
+        """D's total loss: the loss family, AC-GAN's class loss, and the gradient penalties.
+
+        ``discriminate(images, labels) -> (logits, class_logits)`` runs D in training
+        mode; ``input_gradients(images, labels)`` returns dD/dx (backend-specific).
+        Returns ``(loss, real_logits, fake_logits, real_class_logits)``.
+        """
+        real_logits, real_cls = discriminate(self._augmented(real, seeds), labels)
+        fake_logits, fake_cls = discriminate(self._augmented(fake, seeds), labels)
+        loss = self._d_loss(real_logits, fake_logits)
+        if self.d_head == "acgan":
+            loss = loss + self.aux_weight * (
+                losses.auxiliary_class_loss(labels, real_cls) + losses.auxiliary_class_loss(labels, fake_cls)
+            )
+        if self.gp_weight:
+            weights = keras.random.uniform((ops.shape(real)[0],), seed=_draw(seeds))
+            points = losses.interpolate(real, fake, weights)
+            loss = loss + self.gp_weight * losses.gradient_penalty(input_gradients(points, labels))
+        if self.r1_weight:
+            real32 = ops.cast(real, "float32")
+            loss = loss + 0.5 * self.r1_weight * losses.r1_penalty(input_gradients(real32, labels))
+        return loss, real_logits, fake_logits, (fake_logits, fake_cls, real_cls)
+
+    def _g_loss_from(self, fake_logits, fake_cls, real_logits, labels):
+        loss = self.g_loss_fn(fake_logits, real_logits)
+        if self.d_head == "acgan":
+            loss = loss + self.aux_weight * losses.auxiliary_class_loss(labels, fake_cls)
+        return loss
+
+    def _g_objective(self, discriminate, real, labels, fake, seeds):
+        fake_logits, fake_cls = discriminate(self._augmented(fake, seeds), labels)
+        real_logits = None
+        if self.loss_name == "relativistic":
+            real_logits, _ = discriminate(self._augmented(real, seeds), labels)
+        return self._g_loss_from(fake_logits, fake_cls, real_logits, labels)
+
+    def _metric_values(self, d_loss, g_loss, real_logits, fake_logits, real_cls, labels):
+        values = [
+            d_loss, g_loss,
+            ops.mean(ops.cast(real_logits > 0, "float32")),
+            ops.mean(ops.cast(fake_logits < 0, "float32")),
+        ]
+        if self.class_acc_tracker is not None:
+            values.append(ops.mean(ops.cast(ops.argmax(real_cls, axis=-1) == labels, "float32")))
+        return values
+
+    # -------------------------------------------------------------- TensorFlow step
 
     @staticmethod
     def _scaled(optimizer, loss):
@@ -194,42 +386,62 @@ class GAN(keras.Model):
     def train_step(self, data):
         import tensorflow as tf
 
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
+        seeds = self.seed_generator
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
+
+        def discriminate(images, labels):
+            return self._split(self.discriminator(self._d_inputs(images, labels), training=True))
+
+        def input_gradients(images, labels):
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                logits, _ = discriminate(images, labels)
+                total = ops.sum(ops.cast(logits, "float32"))
+            return tape.gradient(total, images)
+
+        def generate():
+            return self.generator(self._g_inputs(self._noise(batch_size, seeds), labels), training=True)
+
         if self.update == "simultaneous":
             with tf.GradientTape(persistent=True) as tape:
-                fake = self.generator(self._noise(batch_size), training=True)
-                real_logits = self.discriminator(real, training=True)
-                fake_logits = self.discriminator(fake, training=True)
-                d_loss = self._d_loss(real_logits, fake_logits)
-                g_loss = self.g_loss_fn(fake_logits)
+                fake = generate()
+                d_loss, real_logits, fake_logits, (_, fake_cls, real_cls) = self._d_objective(
+                    discriminate, input_gradients, real, labels, fake, seeds
+                )
+                g_loss = self._g_loss_from(fake_logits, fake_cls, real_logits, labels)
                 d_scaled = self._scaled(self.d_optimizer, d_loss)
                 g_scaled = self._scaled(self.g_optimizer, g_loss)
             self._step(self.d_optimizer, tape, d_scaled, d_vars)
             self._step(self.g_optimizer, tape, g_scaled, g_vars)
             del tape
         else:
-            fake = self.generator(self._noise(batch_size), training=True)
+            for _ in range(self.n_critic):
+                fake = generate()
+                with tf.GradientTape() as tape:
+                    d_loss, real_logits, fake_logits, (_, _, real_cls) = self._d_objective(
+                        discriminate, input_gradients, real, labels, fake, seeds
+                    )
+                    d_scaled = self._scaled(self.d_optimizer, d_loss)
+                self._step(self.d_optimizer, tape, d_scaled, d_vars)
             with tf.GradientTape() as tape:
-                real_logits = self.discriminator(real, training=True)
-                fake_logits = self.discriminator(fake, training=True)
-                d_loss = self._d_loss(real_logits, fake_logits)
-                d_scaled = self._scaled(self.d_optimizer, d_loss)
-            self._step(self.d_optimizer, tape, d_scaled, d_vars)
-            with tf.GradientTape() as tape:
-                g_fake_logits = self.discriminator(
-                    self.generator(self._noise(batch_size), training=True), training=True
-                )
-                g_loss = self.g_loss_fn(g_fake_logits)
+                g_loss = self._g_objective(discriminate, real, labels, generate(), seeds)
                 g_scaled = self._scaled(self.g_optimizer, g_loss)
             self._step(self.g_optimizer, tape, g_scaled, g_vars)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.real_acc_tracker.update_state(ops.mean(ops.cast(real_logits > 0, "float32")))
-        self.fake_acc_tracker.update_state(ops.mean(ops.cast(fake_logits < 0, "float32")))
+        if self.ema_generator is not None:
+            decay = self.ema_decay
+            for average, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+                average.assign(decay * average + (1.0 - decay) * ops.cast(weight, average.dtype))
+        for tracker, value in zip(
+            self.metrics, self._metric_values(d_loss, g_loss, real_logits, fake_logits, real_cls, labels),
+            strict=True,
+        ):
+            tracker.update_state(value)
         return {m.name: m.result() for m in self.metrics}
+
+    # -------------------------------------------------------------- JAX step
 
     def _jax_train_step(self, state, data):
         """The round of ``train_step`` written statelessly: ``fit()``'s step on the JAX backend.
@@ -237,13 +449,14 @@ class GAN(keras.Model):
         ``state`` is (trainable, non_trainable, optimizer, metrics) variable values of
         the GAN; each network runs through ``stateless_call`` on its slice of it, the
         gradients come from ``jax.value_and_grad`` (``jax.vjp`` for the simultaneous
-        update's single forward pass) and ``stateless_apply`` returns the new weights
-        and optimizer slots. Noise uses the seed generator's state, advanced per draw.
+        update's single forward pass; ``jax.grad`` for the penalties' dD/dx) and
+        ``stateless_apply`` returns the new weights and optimizer slots. Random draws
+        use the seed generator's state, advanced per draw (:class:`StatelessSeeds`).
         """
         import jax
 
         trainable, non_trainable, optimizer_values, metric_values = (list(s) for s in state)
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        real, labels = self._unpack(data)
         batch_size = real.shape[0]
         generator, discriminator = self.generator, self.discriminator
         g_t = _positions(self.trainable_variables, generator.trainable_variables)
@@ -255,52 +468,74 @@ class GAN(keras.Model):
         d_state, g_state = [non_trainable[i] for i in d_n], [non_trainable[i] for i in g_n]
         num_d_slots = len(self.d_optimizer.variables)
         d_slots, g_slots = optimizer_values[:num_d_slots], optimizer_values[num_d_slots:]
-        seed = non_trainable[seed_i]
+        seeds = StatelessSeeds(non_trainable[seed_i])
 
-        def noise(seed):
-            # What SeedGenerator.next() does, without mutating a variable.
-            z = keras.random.normal((batch_size, self.latent_dim), seed=seed)
-            return z, seed + np.array([0, 1], dtype=seed.dtype)
+        def d_functions(d_vars, box):
+            """discriminate / input_gradients on weights ``d_vars``; D's new state goes to box[0]."""
 
-        def both_logits(d_vars, d_state, fake):
-            real_logits, d_state = discriminator.stateless_call(d_vars, d_state, real, training=True)
-            fake_logits, d_state = discriminator.stateless_call(d_vars, d_state, fake, training=True)
-            return real_logits, fake_logits, d_state
+            def discriminate(images, labels):
+                out, box[0] = discriminator.stateless_call(
+                    d_vars, box[0], self._d_inputs(images, labels), training=True
+                )
+                return self._split(out)
+
+            def input_gradients(images, labels):
+                def total(images):
+                    out, _ = discriminator.stateless_call(
+                        d_vars, box[0], self._d_inputs(images, labels), training=True
+                    )
+                    return ops.sum(ops.cast(self._split(out)[0], "float32"))
+
+                return jax.grad(total)(images)
+
+            return discriminate, input_gradients
+
+        def generate(g_vars, g_state):
+            z = self._noise(batch_size, seeds)
+            return generator.stateless_call(g_vars, g_state, self._g_inputs(z, labels), training=True)
 
         if self.update == "simultaneous":
-            z, seed = noise(seed)
+            z = self._noise(batch_size, seeds)
 
             def forward(d_vars, g_vars):
-                fake, new_g_state = generator.stateless_call(g_vars, g_state, z, training=True)
-                real_logits, fake_logits, new_d_state = both_logits(d_vars, d_state, fake)
-                d_loss = self._d_loss(real_logits, fake_logits)
-                g_loss = self.g_loss_fn(fake_logits)
-                return (d_loss, g_loss), (real_logits, fake_logits, new_d_state, new_g_state)
+                fake, new_g_state = generator.stateless_call(g_vars, g_state, self._g_inputs(z, labels), training=True)
+                box = [d_state]
+                discriminate, input_gradients = d_functions(d_vars, box)
+                d_loss, real_logits, fake_logits, (_, fake_cls, real_cls) = self._d_objective(
+                    discriminate, input_gradients, real, labels, fake, seeds
+                )
+                g_loss = self._g_loss_from(fake_logits, fake_cls, real_logits, labels)
+                return (d_loss, g_loss), (real_logits, fake_logits, real_cls, box[0], new_g_state)
 
             (d_loss, g_loss), pullback, aux = jax.vjp(forward, d_vars, g_vars, has_aux=True)
-            real_logits, fake_logits, d_state, g_state = aux
+            real_logits, fake_logits, real_cls, d_state, g_state = aux
             one, zero = ops.ones_like(d_loss), ops.zeros_like(g_loss)
             d_grads = pullback((one, zero))[0]
             g_grads = pullback((zero, one))[1]
             d_vars, d_slots = self.d_optimizer.stateless_apply(d_slots, d_grads, d_vars)
             g_vars, g_slots = self.g_optimizer.stateless_apply(g_slots, g_grads, g_vars)
         else:
-            z, seed = noise(seed)
-            fake, g_state = generator.stateless_call(g_vars, g_state, z, training=True)
+            for _ in range(self.n_critic):
+                fake, g_state = generate(g_vars, g_state)
 
-            def d_loss_fn(d_vars):
-                real_logits, fake_logits, new_d_state = both_logits(d_vars, d_state, fake)
-                return self._d_loss(real_logits, fake_logits), (real_logits, fake_logits, new_d_state)
+                def d_loss_fn(d_vars, fake=fake, d_state=d_state):
+                    box = [d_state]
+                    discriminate, input_gradients = d_functions(d_vars, box)
+                    d_loss, real_logits, fake_logits, (_, _, real_cls) = self._d_objective(
+                        discriminate, input_gradients, real, labels, fake, seeds
+                    )
+                    return d_loss, (real_logits, fake_logits, real_cls, box[0])
 
-            (d_loss, aux), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_vars)
-            real_logits, fake_logits, d_state = aux
-            d_vars, d_slots = self.d_optimizer.stateless_apply(d_slots, d_grads, d_vars)
-            z, seed = noise(seed)
+                (d_loss, aux), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_vars)
+                real_logits, fake_logits, real_cls, d_state = aux
+                d_vars, d_slots = self.d_optimizer.stateless_apply(d_slots, d_grads, d_vars)
+            z = self._noise(batch_size, seeds)
 
             def g_loss_fn(g_vars):
-                fake, new_g_state = generator.stateless_call(g_vars, g_state, z, training=True)
-                logits, new_d_state = discriminator.stateless_call(d_vars, d_state, fake, training=True)
-                return self.g_loss_fn(logits), (new_g_state, new_d_state)
+                fake, new_g_state = generator.stateless_call(g_vars, g_state, self._g_inputs(z, labels), training=True)
+                box = [d_state]
+                discriminate, _ = d_functions(d_vars, box)
+                return self._g_objective(discriminate, real, labels, fake, seeds), (new_g_state, box[0])
 
             (g_loss, (g_state, d_state)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g_vars)
             g_vars, g_slots = self.g_optimizer.stateless_apply(g_slots, g_grads, g_vars)
@@ -311,20 +546,30 @@ class GAN(keras.Model):
         ):
             for i, value in zip(positions, values, strict=True):
                 target[i] = value
-        non_trainable[seed_i] = seed
+        if self.ema_generator is not None:
+            self._jax_update_ema(trainable, non_trainable)
+        non_trainable[seed_i] = seeds.state
         logs, new_metric_values, start = {}, [], 0
-        for tracker, value in zip(self.metrics, (
-            d_loss, g_loss,
-            ops.mean(ops.cast(real_logits > 0, "float32")),
-            ops.mean(ops.cast(fake_logits < 0, "float32")),
-        ), strict=True):
+        values = self._metric_values(d_loss, g_loss, real_logits, fake_logits, real_cls, labels)
+        for tracker, value in zip(self.metrics, values, strict=True):
             count = len(tracker.variables)
-            values = tracker.stateless_update_state(metric_values[start : start + count], value)
-            logs[tracker.name] = tracker.stateless_result(values)
-            new_metric_values.extend(values)
+            tracker_values = tracker.stateless_update_state(metric_values[start : start + count], value)
+            logs[tracker.name] = tracker.stateless_result(tracker_values)
+            new_metric_values.extend(tracker_values)
             start += count
         new_state = (trainable, non_trainable, [*d_slots, *g_slots], new_metric_values)
         return logs, new_state
+
+    def _jax_update_ema(self, trainable, non_trainable):
+        """EMA of G's new weights into the EMA generator's slots of ``non_trainable`` (in place)."""
+        where = {id(v): ("t", i) for i, v in enumerate(self.trainable_variables)}
+        where.update({id(v): ("n", i) for i, v in enumerate(self.non_trainable_variables)})
+        decay = self.ema_decay
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+            kind, i = where[id(weight)]
+            value = trainable[i] if kind == "t" else non_trainable[i]
+            _, j = where[id(average)]
+            non_trainable[j] = decay * non_trainable[j] + (1.0 - decay) * ops.cast(value, non_trainable[j].dtype)
 
 
 # ------------------------------------------------------------------ callbacks
@@ -360,13 +605,19 @@ class SampleGrid(keras.callbacks.Callback):
         self.output_dir.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(self.seed)
         self.noise = rng.standard_normal((self.num_examples, self.model.latent_dim)).astype("float32")
+        self.inputs, self.ncols = self.noise, None
+        num_classes = getattr(self.model, "num_classes", None)
+        if num_classes:  # a conditional GAN: one column per class
+            labels = (np.arange(self.num_examples) % num_classes).astype("int32")
+            self.inputs, self.ncols = [self.noise, labels], num_classes
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0:
             from pgan.plotting import save_grid
 
-            images = keras.ops.convert_to_numpy(self.model.generator(self.noise, training=False))
-            save_grid(images, self.output_dir / f"epoch_{epoch + 1:04d}.png")
+            generator = getattr(self.model, "sampling_generator", self.model.generator)
+            images = keras.ops.convert_to_numpy(generator(self.inputs, training=False))
+            save_grid(images, self.output_dir / f"epoch_{epoch + 1:04d}.png", ncols=self.ncols)
 
     def on_train_end(self, logs=None):
         from pgan.plotting import save_gif
@@ -410,8 +661,9 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         where = f"the end of epoch {epoch + 1}"
         self._check(logs, where)
-        noise = keras.random.normal((8, self.model.latent_dim), seed=epoch)
-        images = keras.ops.convert_to_numpy(self.model.generator(noise, training=False))
+        from pgan.sampling import generate_images
+
+        images = generate_images(getattr(self.model, "sampling_generator", self.model.generator), 8, seed=epoch)
         if not np.isfinite(images).all():
             self.model.stop_training = True
             raise TrainingDivergedError(
