@@ -23,8 +23,11 @@ BACKGROUND = -1.0
 
 
 def parse_policy(policy) -> tuple[str, ...]:
-    """``"translation,cutout"`` (or a sequence of names) -> a tuple of known transformation names."""
-    if policy is None or policy == "":
+    """``"translation,cutout"`` (or a sequence of names) -> a tuple of known transformation names.
+
+    None, "" and "none" mean no augmentation.
+    """
+    if policy is None or str(policy).strip().lower() in ("", "none"):
         return ()
     names = tuple(p.strip() for p in policy.split(",")) if isinstance(policy, str) else tuple(policy)
     unknown = [n for n in names if n not in POLICIES]

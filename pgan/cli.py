@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+from pgan.recipes import RECIPES
+
 
 def _positive_int(text: str) -> int:
     try:
@@ -36,15 +38,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train a DCGAN; re-run on the same --out to resume")
-    train.add_argument("--model", choices=["dcgan", "workshop"], default="dcgan")
-    train.add_argument("--epochs", type=_positive_int, default=50)
-    train.add_argument("--batch-size", type=_positive_int, default=256)
-    train.add_argument("--learning-rate", type=float, default=2e-4)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--subset", type=_positive_int, default=None, help="train on N images only")
-    train.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating")
-    train.add_argument("--g-loss", choices=["non_saturating", "minimax"], default="non_saturating")
+    train = sub.add_parser(
+        "train", help="train a GAN (a --recipe or your own settings); re-run on the same --out to resume"
+    )
+    # Settings default to None: a --recipe's values (or TrainConfig's defaults) apply unless given.
+    train.add_argument("--recipe", choices=sorted(RECIPES), default=None,
+                       help="a named recipe (README: 'Training recipes'); other options override it")
+    train.add_argument("--model", choices=["dcgan", "workshop"], default=None, help="model size (default dcgan)")
+    train.add_argument("--epochs", type=_positive_int, default=None, help="default 50, or the recipe's")
+    train.add_argument("--batch-size", type=_positive_int, default=None, help="default 256, or the recipe's")
+    train.add_argument("--learning-rate", type=float, default=None, help="Adam rate of both networks (2e-4)")
+    train.add_argument("--d-learning-rate", type=float, default=None, help="D's rate (two time scales)")
+    train.add_argument("--g-learning-rate", type=float, default=None, help="G's rate (two time scales)")
+    train.add_argument("--seed", type=int, default=None, help="default 0")
+    train.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
+    train.add_argument("--update", choices=["alternating", "simultaneous"], default=None)
+    train.add_argument("--loss", choices=["gan", "hinge", "wasserstein", "least_squares", "relativistic"],
+                       default=None, help="loss family (default gan: cross-entropy)")
+    train.add_argument("--g-loss", choices=["non_saturating", "minimax"], default=None,
+                       help="generator side of --loss gan")
+    train.add_argument("--conditional", choices=["projection", "acgan"], default=None,
+                       help="train a class-conditional GAN with this discriminator head")
+    train.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")
+    train.add_argument("--ema-decay", type=float, default=None, help="keep an EMA generator (e.g. 0.999)")
+    train.add_argument("--augment", default=None, help="DiffAugment policy, e.g. translation,cutout")
+    train.add_argument("--n-critic", type=_positive_int, default=None, help="D steps per G step")
+    train.add_argument("--gp-weight", type=float, default=None, help="WGAN-GP penalty weight (e.g. 10)")
+    train.add_argument("--r1-weight", type=float, default=None, help="R1 penalty gamma")
+    train.add_argument("--label-smoothing", type=float, default=None, help="one-sided, e.g. 0.1")
+    train.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
+    train.add_argument("--minutes", type=float, default=None, help="stop after this much training time")
     train.add_argument("--out", required=True, type=Path, help="run folder (created; resumed if it exists)")
     train.add_argument("--quick", action="store_true", help="a tiny run for a smoke test (2 epochs, 512 images)")
     train.add_argument(
@@ -57,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--strategy", choices=["mirrored"], default=None, help="all local GPUs")
     train.add_argument("--jit-compile", action="store_true", default=None,
                        help="XLA on TensorFlow (helps on GPU, slower on CPU); always on with JAX")
-    train.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUT/logs")
+    train.add_argument("--tensorboard", action="store_true", default=None, help="write TensorBoard logs to OUT/logs")
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
 
@@ -66,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--num", type=_positive_int, default=64)
     sample.add_argument("--out", required=True, type=Path, help="FILE.npy (float32 in [0, 1]) or FILE.png (grid)")
     sample.add_argument("--seed", type=int, default=0)
+    which = sample.add_mutually_exclusive_group()
+    which.add_argument("--class", dest="class_id", type=int, default=None,
+                       help="conditional generators: draw only this class (0-9)")
+    which.add_argument("--class-name", default=None,
+                       help="conditional generators: draw only this class, by name (e.g. Sneaker)")
 
     bench = sub.add_parser("bench", help="training and generation throughput, as JSON")
     bench.add_argument("--model", choices=["dcgan", "workshop"], default="dcgan")
@@ -119,29 +147,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_train(args) -> int:
-    from pgan import data, runs
+# --option -> TrainConfig field, for the train options that may override a recipe.
+_TRAIN_FIELDS = {
+    "model": "preset", "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
+    "d_learning_rate": "d_learning_rate", "g_learning_rate": "g_learning_rate", "seed": "seed",
+    "subset": "subset", "update": "update", "loss": "loss", "g_loss": "g_loss",
+    "conditional": "conditional", "spectral_norm": "spectral_norm", "ema_decay": "ema_decay",
+    "augment": "augment", "n_critic": "n_critic", "gp_weight": "gp_weight", "r1_weight": "r1_weight",
+    "label_smoothing": "label_smoothing", "clip_norm": "clip_norm", "minutes": "time_limit_minutes",
+    "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
+    "tensorboard": "tensorboard",
+}
 
-    overrides = {
-        "preset": args.model,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "seed": args.seed,
-        "subset": args.subset,
-        "update": args.update,
-        "g_loss": args.g_loss,
-        "mixed_precision": args.mixed_precision,
-        "strategy": args.strategy,
-        "jit_compile": args.jit_compile,
-        "tensorboard": args.tensorboard,
-    }
+
+def train_config_from_args(args):
+    """The TrainConfig of ``pgan train``: the recipe (if any), then the options given."""
+    from pgan import runs
+
+    overrides = {field: getattr(args, option) for option, field in _TRAIN_FIELDS.items()
+                 if getattr(args, option) is not None}
     if args.quick:
         quick = runs.TrainConfig.quick()
         overrides.update(epochs=quick.epochs, batch_size=quick.batch_size, subset=quick.subset)
-    config = runs.TrainConfig(**overrides)
-    images = data.load_fashion_mnist(args.data_dir).x_train
-    history = runs.train_gan(config, args.out, images=images, verbose=args.verbose)
+    if args.recipe:
+        return runs.TrainConfig.from_recipe(args.recipe, **overrides)
+    return runs.TrainConfig(**overrides)
+
+
+def _cmd_train(args) -> int:
+    from pgan import data, runs
+
+    config = train_config_from_args(args)
+    catalog = data.load_fashion_mnist(args.data_dir)
+    history = runs.train_gan(config, args.out, images=catalog.x_train, labels=catalog.y_train, verbose=args.verbose)
     done = len(history.get("d_loss", []))
     print(f"Trained {done} epochs; generator: {args.out / 'generator.keras'}; samples: {args.out / 'samples'}")
     return 0
@@ -156,7 +194,10 @@ def _cmd_sample(args) -> int:
     if suffix not in (".npy", ".png"):
         raise ValueError(f"--out must end in .npy or .png, got {args.out.name!r}.")
     generator = sampling.load_generator(args.generator)
-    images = sampling.generate_images(generator, args.num, seed=args.seed)
+    labels = args.class_id
+    if args.class_name is not None:
+        labels = data.class_index(args.class_name)
+    images = sampling.generate_images(generator, args.num, seed=args.seed, labels=labels)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         tmp = args.out.with_name(f"tmp_{args.out.name}")

@@ -67,6 +67,25 @@ HOW_TO_GET_DATA = (
 )
 
 
+def class_index(name: str) -> int:
+    """The Fashion-MNIST label of a class name: "Sneaker" -> 7, "t-shirt" -> 0, "ankle boot" -> 9.
+
+    Case, spaces and punctuation are ignored, and either half of "T-shirt/top" works.
+
+    Raises:
+        ValueError: no such class (the message lists the names).
+    """
+
+    def key(text):
+        return "".join(ch for ch in str(text).lower() if ch.isalnum())
+
+    wanted = key(name)
+    for label, full in enumerate(CLASS_NAMES):
+        if wanted and wanted in {key(full), *(key(part) for part in full.split("/"))}:
+            return label
+    raise ValueError(f"Unknown class name {name!r}; choose one of {', '.join(CLASS_NAMES)}.")
+
+
 class DataNotFoundError(FileNotFoundError):
     """Fashion-MNIST is in none of the places pgan looks."""
 

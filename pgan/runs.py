@@ -29,12 +29,15 @@ import keras
 import numpy as np
 
 from pgan import data, models
+from pgan.recipes import RECIPES
 from pgan.runtime import sha256_file
-from pgan.training import GAN, ResumableCheckpoint, SampleGrid, StopOnNonFinite
+from pgan.training import GAN, ResumableCheckpoint, SampleGrid, StopOnNonFinite, TimeLimit
 
 # Settings that must match when a run is resumed (the others may change, e.g. epochs).
-_RESUME_KEYS = ("preset", "batch_size", "mixed_precision", "update", "seed")
-
+_RESUME_KEYS = (
+    "preset", "batch_size", "mixed_precision", "update", "seed",
+    "conditional", "loss", "spectral_norm", "ema_decay", "augment", "subset",
+)
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -55,6 +58,21 @@ class TrainConfig:
         jit_compile: XLA-compile the train step; None: off on TensorFlow, on with JAX.
         sample_every: write a sample grid every this many epochs.
         tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
+        recipe: the name of the recipe these settings came from (a record only).
+        conditional: None, "projection" or "acgan": train a class-conditional GAN.
+        loss: "gan", "hinge", "wasserstein", "least_squares" or "relativistic".
+        d_learning_rate, g_learning_rate: per-network rates (two time scales);
+            None: ``learning_rate``.
+        beta_2: Adam's second-moment decay.
+        clip_norm: clip each network's gradient to this global norm (None: off).
+        label_smoothing: one-sided smoothing of D's real targets (loss "gan").
+        n_critic: D steps per G step.
+        gp_weight: WGAN-GP penalty weight (0: off). r1_weight: R1 gamma (0: off).
+        spectral_norm: spectral normalisation on every layer of D.
+        dropout: D's dropout rate.
+        ema_decay: keep an EMA generator with this decay (exported and sampled).
+        augment: DiffAugment policy, e.g. "translation,cutout" (None: off).
+        time_limit_minutes: stop after this much training time (over all resumes).
     """
 
     preset: str = "dcgan"
@@ -71,6 +89,22 @@ class TrainConfig:
     jit_compile: bool | None = None
     sample_every: int = 1
     tensorboard: bool = False
+    recipe: str | None = None
+    conditional: str | None = None
+    loss: str = "gan"
+    d_learning_rate: float | None = None
+    g_learning_rate: float | None = None
+    beta_2: float = 0.999
+    clip_norm: float | None = None
+    label_smoothing: float = 0.0
+    n_critic: int = 1
+    gp_weight: float = 0.0
+    r1_weight: float = 0.0
+    spectral_norm: bool = False
+    dropout: float = 0.3
+    ema_decay: float | None = None
+    augment: str | None = None
+    time_limit_minutes: float | None = None
 
     def __post_init__(self):
         if self.preset not in models.PRESETS:
@@ -86,6 +120,24 @@ class TrainConfig:
             )
         if self.strategy not in (None, "mirrored"):
             raise ValueError(f"strategy must be None or 'mirrored', got {self.strategy!r}.")
+        if self.conditional not in (None, "projection", "acgan"):
+            raise ValueError(f"conditional must be None, 'projection' or 'acgan', got {self.conditional!r}.")
+        from pgan import augment, losses
+
+        losses.get_loss_family(self.loss)
+        augment.parse_policy(self.augment)
+        if self.time_limit_minutes is not None and self.time_limit_minutes <= 0:
+            raise ValueError(f"time_limit_minutes must be positive, got {self.time_limit_minutes!r}.")
+
+    @classmethod
+    def from_recipe(cls, name: str, **overrides) -> TrainConfig:
+        """The settings of a named recipe (see :data:`RECIPES`), with ``overrides`` on top.
+
+        Taught in notebooks/09_stabilizing_training.ipynb.
+        """
+        if name not in RECIPES:
+            raise ValueError(f"Unknown recipe {name!r}; choose one of {sorted(RECIPES)}.")
+        return cls(**{**RECIPES[name], "recipe": name, **overrides})
 
     @classmethod
     def quick(cls, **overrides) -> TrainConfig:
@@ -106,11 +158,13 @@ class ImageBatches(keras.utils.PyDataset):
         batch_size: images per batch.
         subset: use only the first ``subset`` images.
         seed: seed of the per-epoch shuffles.
+        labels: optional int labels (N,); batches are then ``(images, labels)``.
     """
 
-    def __init__(self, images, batch_size: int, subset: int | None = None, seed: int = 0):
+    def __init__(self, images, batch_size: int, subset: int | None = None, seed: int = 0, labels=None):
         super().__init__()
         self.images = data.training_images(images, batch_size, subset=subset)
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int32)[: len(self.images)]
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(self.images))
@@ -120,18 +174,41 @@ class ImageBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return data.to_model_range(self.images[rows])
+        images = data.to_model_range(self.images[rows])
+        return images if self.labels is None else (images, self.labels[rows])
 
     def on_epoch_end(self):
         self.order = self.rng.permutation(len(self.images))
 
 
-def _training_input(config: TrainConfig, images, epochs_done: int):
+def _training_input(config: TrainConfig, images, epochs_done: int, labels=None):
     """tf.data on TensorFlow, numpy batches elsewhere (JAX): no TensorFlow needed there."""
     seed = config.seed + epochs_done
+    if config.conditional is None:
+        labels = None
+    elif labels is not None:
+        labels = np.asarray(labels).astype(np.int32)
     if keras.backend.backend() == "tensorflow":
-        return data.make_dataset(images, config.batch_size, subset=config.subset, seed=seed)
-    return ImageBatches(images, config.batch_size, subset=config.subset, seed=seed)
+        return data.make_dataset(images, config.batch_size, labels=labels, subset=config.subset, seed=seed)
+    return ImageBatches(images, config.batch_size, subset=config.subset, seed=seed, labels=labels)
+
+
+def _check_labels(config: TrainConfig, images, labels) -> int:
+    """The number of classes of a conditional run (10 for Fashion-MNIST); checks ``labels``."""
+    if config.conditional is None:
+        return 10
+    if labels is None:
+        raise ValueError(
+            "A conditional run needs class labels: pass labels=... (ints 0..C-1, one per image) "
+            "or train on Fashion-MNIST (images=None)."
+        )
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
+        raise ValueError(
+            f"labels must be {len(images)} non-negative ints (one per image), got shape {labels.shape} "
+            f"of {labels.dtype}."
+        )
+    return int(labels.max()) + 1
 
 
 def _check_backend(config: TrainConfig) -> None:
@@ -181,16 +258,45 @@ def dtype_policy(name: str | None):
         keras.config.set_dtype_policy(previous)
 
 
-def build_gan(config: TrainConfig, image_shape=(28, 28, 1)) -> GAN:
+def _build_networks(config: TrainConfig, image_shape, num_classes: int):
+    p = models.PRESETS[config.preset]
+    d_args = {"width": p["d_width"], "kernel_size": p["kernel_size"], "dropout": config.dropout,
+              "spectral_norm": config.spectral_norm}
+    if config.conditional is None:
+        generator = models.build_generator(p["latent_dim"], image_shape, width=p["g_width"],
+                                           kernel_size=p["kernel_size"])
+        return generator, models.build_discriminator(image_shape, **d_args)
+    generator = models.build_conditional_generator(
+        p["latent_dim"], num_classes, image_shape, width=p["g_width"], kernel_size=p["kernel_size"]
+    )
+    discriminator = models.build_conditional_discriminator(
+        num_classes, image_shape, head=config.conditional, **d_args
+    )
+    return generator, discriminator
+
+
+def build_gan(config: TrainConfig, image_shape=(28, 28, 1), num_classes: int = 10) -> GAN:
     """Build and compile the GAN for ``config`` (call inside the strategy's scope)."""
-    generator, discriminator = models.build_gan_models(config.preset, image_shape)
-    gan = GAN(generator, discriminator, seed=config.seed)
+    generator, discriminator = _build_networks(config, image_shape, num_classes)
+    gan = GAN(generator, discriminator, seed=config.seed, ema_decay=config.ema_decay)
+
+    def adam(rate):
+        return keras.optimizers.Adam(rate or config.learning_rate, beta_1=config.beta_1,
+                                     beta_2=config.beta_2, global_clipnorm=config.clip_norm)
+
+    options = {"label_smoothing": config.label_smoothing} if config.loss == "gan" else {}
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1),
-        g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1),
+        d_optimizer=adam(config.d_learning_rate),
+        g_optimizer=adam(config.g_learning_rate),
+        loss=config.loss,
         g_loss=config.g_loss,
         update=config.update,
         jit_compile=config.jit_compile,
+        n_critic=config.n_critic,
+        gp_weight=config.gp_weight,
+        r1_weight=config.r1_weight,
+        augment=config.augment,
+        **options,
     )
     return gan
 
@@ -200,7 +306,8 @@ def _check_resume(run_dir: Path, config: TrainConfig) -> None:
     if not path.exists():
         return
     saved = json.loads(path.read_text())
-    changed = [k for k in _RESUME_KEYS if saved.get(k) != getattr(config, k)]
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}  # runs from older pgan
+    changed = [k for k in _RESUME_KEYS if saved.get(k, defaults[k]) != getattr(config, k)]
     if changed:
         diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {getattr(config, k)!r}" for k in changed)
         raise ValueError(
@@ -215,13 +322,14 @@ def _save_keras_atomically(model, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="auto") -> dict:
+def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="auto", labels=None) -> dict:
     """Train (or resume) a GAN run in ``run_dir``; return the per-epoch history.
 
     Args:
         config: a :class:`TrainConfig`.
         run_dir: the run folder; re-running on the same folder resumes.
         images: uint8 (N, H, W, C) training images; Fashion-MNIST's train split by default.
+        labels: class labels of ``images`` (conditional runs; Fashion-MNIST's by default).
         callbacks: extra Keras callbacks (e.g. a live monitor).
         verbose: passed to ``fit``.
 
@@ -238,17 +346,20 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
     _check_resume(run_dir, config)
     (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1))
     if images is None:
-        images = data.load_fashion_mnist().x_train
+        catalog = data.load_fashion_mnist()
+        images, labels = catalog.x_train, catalog.y_train if labels is None else labels
+    num_classes = _check_labels(config, images, labels)
     keras.utils.set_random_seed(config.seed)
     checkpoint = ResumableCheckpoint(run_dir)
     start = time.perf_counter()
     with dtype_policy(config.mixed_precision):
         strategy = get_strategy(config.strategy)
         with strategy.scope():
-            gan = build_gan(config, images.shape[1:])
+            gan = build_gan(config, images.shape[1:], num_classes)
         done = checkpoint.restore(gan)
-        if done < config.epochs:
-            dataset = _training_input(config, images, done)
+        limit = TimeLimit(config.time_limit_minutes, sum(checkpoint.history.get("epoch_seconds", [])))
+        if done < config.epochs and not limit.reached:
+            dataset = _training_input(config, images, done, labels)
             gan.fit(
                 dataset,
                 epochs=config.epochs,
@@ -257,19 +368,23 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
                 shuffle=False,  # the dataset reshuffles itself every epoch
                 callbacks=[
                     StopOnNonFinite(),
+                    limit,
                     checkpoint,
                     SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every),
                     *([keras.callbacks.TensorBoard(run_dir / "logs")] if config.tensorboard else []),
                     *callbacks,
                 ],
             )
-        _save_keras_atomically(gan.generator, run_dir / "generator.keras")
+        # With an EMA generator, the average is the model to use (sampled and exported).
+        _save_keras_atomically(gan.sampling_generator, run_dir / "generator.keras")
     history = checkpoint.history
     seconds = sum(history.get("epoch_seconds", []))
     run_info = {
         "config": dataclasses.asdict(config),
         "epochs_done": len(history.get("d_loss", [])),
         "resumed_from_epoch": done,
+        "stopped_by_time_limit": limit.reached,
+        "exported": "ema_generator" if config.ema_decay else "generator",
         "train_seconds_total": round(seconds, 1),
         "wall_seconds_this_call": round(time.perf_counter() - start, 1),
         "num_train_images": int(min(len(images), config.subset or len(images))),

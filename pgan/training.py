@@ -672,6 +672,33 @@ class StopOnNonFinite(keras.callbacks.Callback):
             )
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training once ``minutes`` of training time are spent (counting earlier resumed calls).
+
+    Checked after every batch; the epoch in progress ends early and is then
+    checkpointed like a full one. ``reached`` says whether the limit stopped the run.
+
+    Args:
+        minutes: the budget; None: no limit.
+        already_spent: seconds of training already done (from the run's history).
+    """
+
+    def __init__(self, minutes: float | None, already_spent: float = 0.0):
+        super().__init__()
+        self.budget = None if minutes is None else 60.0 * float(minutes)
+        self.already_spent = float(already_spent)
+        self.reached = self.budget is not None and self.already_spent >= self.budget
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.budget is not None and self.already_spent + time.perf_counter() - self._start >= self.budget:
+            self.reached = True
+            self.model.stop_training = True
+
+
 class ResumableCheckpoint(keras.callbacks.Callback):
     """Checkpoint everything needed to resume (both networks, both optimizers, noise state).
 

@@ -1,0 +1,45 @@
+"""Named training recipes: ``pgan train --recipe NAME`` and ``TrainConfig.from_recipe(NAME)``.
+
+Each recipe is a dict of :class:`pgan.runs.TrainConfig` settings; options given
+next to ``--recipe`` override it. Kept free of Keras imports so ``pgan --help``
+stays fast. The measured study of the recipes is in benchmarks/results/recipes.json
+and the README; taught in notebooks/09_stabilizing_training.ipynb.
+"""
+
+RECIPES = {
+    # The reference of the stabilisation study: the TF DCGAN tutorial's way of training.
+    "tf_tutorial": {"preset": "dcgan", "epochs": 50, "batch_size": 256, "update": "simultaneous"},
+    # Hinge loss, spectral norm in D, two time scales, an EMA generator.
+    "stable": {
+        "preset": "dcgan", "epochs": 20, "batch_size": 64, "loss": "hinge", "spectral_norm": True,
+        "d_learning_rate": 4e-4, "g_learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9,
+        "ema_decay": 0.999,
+    },
+    # WGAN-GP (Gulrajani et al.): Wasserstein loss, gradient penalty 10, 5 critic steps.
+    "wgan_gp": {
+        "preset": "dcgan", "epochs": 20, "batch_size": 64, "loss": "wasserstein", "gp_weight": 10.0,
+        "n_critic": 5, "learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9, "dropout": 0.0,
+    },
+    # About 5 minutes on a 2-core laptop CPU: the small model, the stable recipe's tricks.
+    "workshop": {
+        "preset": "workshop", "epochs": 4, "batch_size": 64, "loss": "hinge", "spectral_norm": True,
+        "d_learning_rate": 4e-4, "g_learning_rate": 2e-4, "beta_1": 0.0, "beta_2": 0.9,
+        "ema_decay": 0.99,
+    },
+    # Small data: the stable recipe plus DiffAugment on real and fake images.
+    "small_data": {
+        "preset": "dcgan", "epochs": 100, "batch_size": 64, "loss": "hinge", "spectral_norm": True,
+        "d_learning_rate": 4e-4, "g_learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9,
+        "ema_decay": 0.999, "augment": "translation,cutout",
+    },
+    # Class-conditional: projection discriminator with the stable recipe.
+    "conditional": {
+        "preset": "dcgan", "epochs": 10, "batch_size": 64, "conditional": "projection", "loss": "hinge",
+        "spectral_norm": True, "d_learning_rate": 4e-4, "g_learning_rate": 1e-4, "beta_1": 0.0,
+        "beta_2": 0.9, "ema_decay": 0.999,
+    },
+    # AC-GAN (the article's "acGAN"): D also names the class; cross-entropy losses.
+    "acgan": {"preset": "dcgan", "epochs": 10, "batch_size": 64, "conditional": "acgan", "ema_decay": 0.999},
+}
+
+
