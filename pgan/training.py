@@ -288,6 +288,7 @@ class GAN(keras.Model):
             labels = data[1] if len(data) > 1 else None
         else:
             real, labels = data, None
+        real = ops.convert_to_tensor(real)  # numpy batches (eager steps) would not mix with tensor labels
         if self.num_classes is None:
             return real, None
         if labels is None:

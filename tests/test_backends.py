@@ -279,3 +279,88 @@ def test_cli_train_quick_with_tensorflow_unimportable(fashion_mnist, tmp_path):
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert len(history["d_loss"]) == 2 and all(np.isfinite(history["g_loss"]))
     assert np.load(tmp_path / "run" / "s.npy").shape == (4, 28, 28, 1)
+
+
+OPTIONS_PARITY_SCRIPT = """
+import sys
+import keras
+import numpy as np
+from pgan import models
+from pgan.training import GAN
+
+# Fixed random draws in call order (noise and the penalty's interpolation weights), as above.
+rng = np.random.default_rng(1)
+pool = {"normal": [rng.standard_normal((16, 8)).astype("float32") for _ in range(8)],
+        "uniform": [rng.uniform(size=(16,)).astype("float32") for _ in range(8)]}
+calls = {"normal": 0, "uniform": 0}
+
+
+def fixed(kind):
+    def draw(shape, *args, **kwargs):
+        calls[kind] += 1
+        return keras.ops.convert_to_tensor(pool[kind][calls[kind] - 1])
+    return draw
+
+
+keras.random.normal, keras.random.uniform = fixed("normal"), fixed("uniform")
+rng = np.random.default_rng(2)
+real = rng.uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+labels = rng.integers(0, 10, 16).astype("int32")
+cases = {
+    "hinge_gp_ema": (None, {"loss": "hinge", "gp_weight": 10.0, "n_critic": 2}, 0.9),
+    "least_squares_r1": (None, {"loss": "least_squares", "r1_weight": 1.0}, None),
+    "relativistic": (None, {"loss": "relativistic"}, None),
+    "wasserstein_gp": (None, {"loss": "wasserstein", "gp_weight": 10.0}, None),
+    "projection_hinge": ("projection", {"loss": "hinge"}, 0.9),
+    "acgan": ("acgan", {}, None),
+}
+out = {}
+folder = sys.argv[1]
+for name, (head, options, ema) in cases.items():
+    if head:
+        generator = models.build_conditional_generator(latent_dim=8, width=4)
+        discriminator = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
+    else:
+        generator = models.build_generator(latent_dim=8, width=4)
+        discriminator = models.build_discriminator(width=4, dropout=0.0)
+    generator.load_weights(f"{folder}/{head}_g.weights.h5")
+    discriminator.load_weights(f"{folder}/{head}_d.weights.h5")
+    gan = GAN(generator, discriminator, ema_decay=ema)
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1),
+                run_eagerly=keras.backend.backend() == "tensorflow", **options)
+    calls.update(normal=0, uniform=0)
+    logs = gan.train_on_batch(real, labels if head else None, return_dict=True)
+    out.update({f"{name}_{k}": np.asarray(v) for k, v in logs.items()})
+    models_ = (generator, discriminator) + ((gan.ema_generator,) if ema else ())
+    for tag, model in zip(("g", "d", "ema"), models_):
+        out.update({f"{name}_{tag}_{i}": np.asarray(w) for i, w in enumerate(model.weights)})
+    out[f"{name}_draws"] = np.asarray([calls["normal"], calls["uniform"]])
+np.savez(sys.argv[2], **out)
+print("{}")
+"""
+
+
+def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path, monkeypatch):
+    import keras
+
+    from pgan import models
+
+    for head in (None, "projection", "acgan"):
+        if head:
+            g = models.build_conditional_generator(latent_dim=8, width=4)
+            d = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
+        else:
+            g, d = models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4, dropout=0.0)
+        g.save_weights(tmp_path / f"{head}_g.weights.h5")
+        d.save_weights(tmp_path / f"{head}_d.weights.h5")
+    run_jax(OPTIONS_PARITY_SCRIPT, tmp_path, tmp_path / "jax.npz")
+    monkeypatch.setattr(keras.random, "normal", keras.random.normal)
+    monkeypatch.setattr(keras.random, "uniform", keras.random.uniform)
+    monkeypatch.setattr(sys, "argv", ["parity", str(tmp_path), str(tmp_path / "tf.npz")])
+    exec(textwrap.dedent(OPTIONS_PARITY_SCRIPT), {"__name__": "parity"})
+    jax_out, tf_out = np.load(tmp_path / "jax.npz"), np.load(tmp_path / "tf.npz")
+    assert set(jax_out) == set(tf_out)
+    # n_critic=2: three noise draws (two D steps, one G step) and two penalty draws.
+    np.testing.assert_array_equal(tf_out["hinge_gp_ema_draws"], [3, 2])
+    for key in tf_out:  # losses, accuracies, every weight (EMA included) after one step
+        np.testing.assert_allclose(jax_out[key], tf_out[key], atol=2e-4, rtol=2e-4, err_msg=key)

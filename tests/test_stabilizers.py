@@ -1,0 +1,311 @@
+"""Losses beyond the article's, penalties, EMA, DiffAugment, spectral norm, conditional GANs, recipes."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from pgan import augment, cli, data, losses, models, runs, sampling
+from pgan.training import GAN, TimeLimit
+
+REAL = np.array([2.0, -1.0, 0.5, 3.0], dtype=np.float32)
+FAKE = np.array([-2.0, 1.5, 0.0, -0.5], dtype=np.float32)
+
+
+def value(x):
+    return float(keras.ops.convert_to_numpy(x))
+
+
+# ------------------------------------------------------------------ losses on fixed logits
+
+
+def test_hinge_losses_on_fixed_logits():
+    # relu(1 - [2, -1, .5, 3]) = [0, 2, .5, 0] -> .625; relu(1 + [-2, 1.5, 0, -.5]) = [0, 2.5, 1, .5] -> 1.0
+    assert value(losses.hinge_discriminator_loss(REAL, FAKE)) == pytest.approx(1.625)
+    assert value(losses.hinge_generator_loss(FAKE)) == pytest.approx(0.25)
+
+
+def test_wasserstein_losses_on_fixed_logits():
+    assert value(losses.wasserstein_discriminator_loss(REAL, FAKE)) == pytest.approx(-0.25 - 1.125)
+    assert value(losses.wasserstein_generator_loss(FAKE)) == pytest.approx(0.25)
+
+
+def test_least_squares_losses_on_fixed_logits():
+    # 0.5 * mean([1, 4, .25, 4]) + 0.5 * mean([4, 2.25, 0, .25])
+    assert value(losses.least_squares_discriminator_loss(REAL, FAKE)) == pytest.approx(0.5 * 2.3125 + 0.5 * 1.625)
+    assert value(losses.least_squares_generator_loss(FAKE)) == pytest.approx(0.5 * np.mean((FAKE - 1) ** 2))
+
+
+def test_relativistic_losses_on_fixed_logits():
+    def sp(x):
+        return np.logaddexp(0.0, x)
+
+    d = np.mean(sp(-(REAL - FAKE.mean()))) + np.mean(sp(FAKE - REAL.mean()))
+    g = np.mean(sp(-(FAKE - REAL.mean()))) + np.mean(sp(REAL - FAKE.mean()))
+    assert value(losses.relativistic_discriminator_loss(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+    assert value(losses.relativistic_generator_loss(FAKE, REAL)) == pytest.approx(g, rel=1e-6)
+    with pytest.raises(ValueError, match="real_logits"):
+        losses.relativistic_generator_loss(FAKE)
+
+
+def test_loss_families_and_unknown_name():
+    assert set(losses.LOSS_FAMILIES) == {"gan", "hinge", "wasserstein", "least_squares", "relativistic"}
+    with pytest.raises(ValueError, match="Unknown loss 'wgan'"):
+        losses.get_loss_family("wgan")
+
+
+def test_auxiliary_class_loss_is_cross_entropy():
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+    labels = np.array([0, 2])
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -np.mean(log_p[np.arange(2), labels])
+    assert value(losses.auxiliary_class_loss(labels, logits)) == pytest.approx(expected, rel=1e-6)
+
+
+# ------------------------------------------------------------------ penalties
+
+
+def test_interpolate_uses_per_sample_weights():
+    real, fake = np.ones((3, 2, 2, 1), np.float32), np.zeros((3, 2, 2, 1), np.float32)
+    out = keras.ops.convert_to_numpy(losses.interpolate(real, fake, np.array([0.0, 0.25, 1.0])))
+    np.testing.assert_allclose(out[:, 0, 0, 0], [0.0, 0.25, 1.0])
+
+
+def test_gradient_penalty_matches_a_hand_computation_for_a_linear_critic():
+    # D(x) = <w, x>: dD/dx = w at every point, so the penalty is (||w|| - 1)^2.
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(28, 28, 1)).astype(np.float32)
+    x = tf.constant(rng.normal(size=(5, 28, 28, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(tf.reduce_sum(x * w, axis=(1, 2, 3)))
+    grads = tape.gradient(total, x)
+    expected = (np.sqrt((w.astype(np.float64) ** 2).sum()) - 1.0) ** 2
+    assert value(losses.gradient_penalty(grads)) == pytest.approx(expected, rel=1e-5)
+    unit = w / np.linalg.norm(w)
+    assert value(losses.gradient_penalty(np.stack([unit] * 3))) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_gradient_penalty_is_safe_at_zero_gradient():
+    g = tf.Variable(np.zeros((2, 4, 4, 1), np.float32))
+    with tf.GradientTape() as tape:
+        penalty = losses.gradient_penalty(g)
+    grad = tape.gradient(penalty, g)
+    assert value(penalty) == pytest.approx(1.0, abs=1e-5)
+    assert np.isfinite(grad.numpy()).all()
+
+
+def test_r1_penalty_is_mean_squared_gradient_norm():
+    g = np.zeros((2, 2, 2, 1), np.float32)
+    g[0, 0, 0, 0], g[1, 1, 1, 0] = 3.0, 4.0
+    assert value(losses.r1_penalty(g)) == pytest.approx((9.0 + 16.0) / 2)
+
+
+# ------------------------------------------------------------------ DiffAugment
+
+
+@pytest.mark.parametrize("policy", ["color", "translation", "cutout", "color,translation,cutout"])
+def test_diff_augment_keeps_shape_and_passes_gradients(policy):
+    x = tf.Variable(np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        y = augment.diff_augment(x, policy, keras.random.SeedGenerator(0))
+        total = tf.reduce_sum(y)
+    grad = tape.gradient(total, x)
+    assert tuple(y.shape) == (4, 28, 28, 1)
+    assert grad is not None and np.isfinite(grad.numpy()).all() and np.abs(grad.numpy()).sum() > 0
+
+
+def test_translation_is_an_exact_shift_with_background_fill():
+    x = -np.ones((64, 28, 28, 1), np.float32)
+    x[:, 10:18, 10:18] = 1.0  # a bright square; every shift keeps it whole (ratio 0.125 -> 4 px)
+    y = keras.ops.convert_to_numpy(augment.translation(x, keras.random.SeedGenerator(1)))
+    assert set(np.unique(y)) <= {-1.0, 1.0}
+    assert (y == 1.0).sum(axis=(1, 2, 3)).tolist() == [64] * 64
+    assert (y != x).any()
+
+
+def test_cutout_paints_a_background_square():
+    x = np.ones((8, 28, 28, 1), np.float32)
+    y = keras.ops.convert_to_numpy(augment.cutout(x, keras.random.SeedGenerator(2)))
+    painted = (y == -1.0).sum(axis=(1, 2, 3))
+    assert (painted > 0).all() and (painted <= 14 * 14).all()
+
+
+def test_parse_policy_rejects_unknown_names():
+    assert augment.parse_policy("none") == () and augment.parse_policy(None) == ()
+    with pytest.raises(ValueError, match="Unknown DiffAugment"):
+        augment.parse_policy("translation,flip")
+
+
+# ------------------------------------------------------------------ GAN options
+
+
+def _gan(ema_decay=None, spectral_norm=False, conditional=None, **compile_kwargs):
+    keras.utils.set_random_seed(0)
+    if conditional:
+        g = models.build_conditional_generator(latent_dim=8, width=4)
+        d = models.build_conditional_discriminator(width=4, head=conditional, spectral_norm=spectral_norm)
+    else:
+        g = models.build_generator(latent_dim=8, width=4)
+        d = models.build_discriminator(width=4, spectral_norm=spectral_norm)
+    gan = GAN(g, d, seed=0, ema_decay=ema_decay)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), **compile_kwargs)
+    return gan
+
+
+def _batch(n=16):
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1, 1, (n, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, n).astype(np.int32)
+
+
+def test_ema_update_arithmetic():
+    gan = _gan(ema_decay=0.9)
+    before = [np.array(w) for w in gan.generator.weights]
+    np.testing.assert_array_equal(before[0], np.array(gan.ema_generator.weights[0]))
+    gan.train_on_batch(_batch()[0])
+    after = [np.array(w) for w in gan.generator.weights]
+    for w0, w1, ema in zip(before, after, gan.ema_generator.weights, strict=True):
+        np.testing.assert_allclose(np.array(ema), 0.9 * w0 + 0.1 * w1, rtol=1e-5, atol=1e-6)
+    assert gan.sampling_generator is gan.ema_generator
+    assert not gan.ema_generator.trainable_weights  # never touched by an optimizer
+
+
+@pytest.mark.parametrize("loss,options", [
+    ("hinge", {"augment": "translation,cutout"}),
+    ("wasserstein", {"gp_weight": 10.0, "n_critic": 2}),
+    ("least_squares", {"r1_weight": 1.0}),
+    ("relativistic", {}),
+])
+def test_each_loss_trains_a_step_with_finite_losses(loss, options):
+    gan = _gan(loss=loss, **options)
+    d0 = [np.array(w) for w in gan.discriminator.trainable_weights]
+    logs = gan.train_on_batch(_batch()[0], return_dict=True)
+    assert all(np.isfinite(v) for v in logs.values())
+    assert any(not np.array_equal(a, np.array(b)) for a, b in zip(d0, gan.discriminator.trainable_weights, strict=True))
+
+
+def test_spectral_norm_discriminator_trains_one_step():
+    gan = _gan(spectral_norm=True, loss="hinge")
+    sn = [layer for layer in gan.discriminator.layers if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(sn) == 3
+    u0 = np.array(sn[0].vector_u)
+    logs = gan.train_on_batch(_batch()[0], return_dict=True)
+    assert np.isfinite(logs["d_loss"]) and not np.array_equal(u0, np.array(sn[0].vector_u))
+    # Each training call runs one power iteration and divides the kernel by the estimated
+    # largest singular value; once the estimate converges, that value is 1.
+    for _ in range(30):
+        sn[0](_batch(1)[0], training=True)
+    kernel = keras.ops.convert_to_numpy(sn[0].layer.kernel).reshape(-1, sn[0].layer.kernel.shape[-1])
+    assert np.linalg.svd(kernel, compute_uv=False)[0] == pytest.approx(1.0, rel=0.05)
+
+
+def test_compile_rejects_inconsistent_options():
+    g, d = models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4)
+    gan = GAN(g, d)
+    with pytest.raises(ValueError, match="cross-entropy"):
+        gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), loss="hinge", g_loss="minimax")
+    with pytest.raises(ValueError, match="simultaneous"):
+        gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), update="simultaneous", gp_weight=10.0)
+    with pytest.raises(ValueError, match="n_critic"):
+        gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), n_critic=0)
+    with pytest.raises(ValueError, match="ema_decay"):
+        GAN(g, d, ema_decay=1.5)
+
+
+def test_conditional_generator_needs_a_class_aware_discriminator():
+    g = models.build_conditional_generator(latent_dim=8, width=4)
+    with pytest.raises(ValueError, match="conditional"):
+        GAN(g, models.build_discriminator(width=4))
+    with pytest.raises(ValueError, match="conditional"):
+        GAN(models.build_generator(latent_dim=8, width=4), models.build_conditional_discriminator(width=4))
+
+
+@pytest.mark.parametrize("head", ["projection", "acgan"])
+def test_conditional_gan_trains_on_images_and_labels(head):
+    gan = _gan(conditional=head, ema_decay=0.99)
+    images, labels = _batch()
+    logs = gan.train_on_batch(images, labels, return_dict=True)
+    assert all(np.isfinite(v) for v in logs.values())
+    assert ("d_class_acc" in logs) == (head == "acgan")
+    with pytest.raises(ValueError, match="labels"):
+        gan.train_on_batch(images)
+
+
+def test_conditional_sampling_returns_the_requested_classes(tmp_path):
+    g = models.build_conditional_generator(latent_dim=8, width=4)
+    assert sampling.num_classes_of(g) == 10
+    np.testing.assert_array_equal(sampling.class_labels(g, 4, 7), [7, 7, 7, 7])
+    np.testing.assert_array_equal(sampling.class_labels(g, 12)[:11], list(range(10)) + [0])
+    # Each image depends on its label: the same noise with another class gives another image.
+    same_noise = sampling.generate_images(g, 3, seed=1, labels=[2, 2, 5])
+    assert sampling.generate_images(g, 3, seed=1, labels=2).shape == (3, 28, 28, 1)
+    np.testing.assert_allclose(same_noise[:2], sampling.generate_images(g, 3, seed=1, labels=2)[:2], atol=1e-6)
+    assert not np.allclose(same_noise[2], sampling.generate_images(g, 3, seed=1, labels=2)[2])
+    with pytest.raises(ValueError, match="0..9"):
+        sampling.class_labels(g, 2, 10)
+    with pytest.raises(ValueError, match="unconditional"):
+        sampling.class_labels(models.build_generator(latent_dim=8, width=4), 2, 3)
+    path = tmp_path / "cond.keras"
+    g.save(path)
+    loaded = sampling.load_generator(path)
+    np.testing.assert_allclose(
+        sampling.generate_images(loaded, 4, seed=3, labels=1), sampling.generate_images(g, 4, seed=3, labels=1),
+        atol=1e-6,
+    )
+
+
+def test_class_index_accepts_names_loosely():
+    assert data.class_index("Sneaker") == 7 and data.class_index("ankle boot") == 9
+    assert data.class_index("t-shirt") == 0 and data.class_index("TOP") == 0
+    with pytest.raises(ValueError, match="Sneaker"):
+        data.class_index("shoe")
+
+
+# ------------------------------------------------------------------ recipes, runs, CLI
+
+
+def test_recipes_build_valid_configs():
+    for name in runs.RECIPES:
+        config = runs.TrainConfig.from_recipe(name, epochs=1)
+        assert config.recipe == name and config.epochs == 1
+    assert runs.TrainConfig.from_recipe("tf_tutorial").update == "simultaneous"
+    with pytest.raises(ValueError, match="Unknown recipe"):
+        runs.TrainConfig.from_recipe("best")
+
+
+def test_cli_options_override_the_recipe(tmp_path):
+    args = cli.build_parser().parse_args(
+        ["train", "--recipe", "stable", "--model", "workshop", "--epochs", "3", "--out", str(tmp_path)]
+    )
+    config = cli.train_config_from_args(args)
+    assert (config.preset, config.epochs, config.loss, config.spectral_norm) == ("workshop", 3, "hinge", True)
+    plain = cli.train_config_from_args(cli.build_parser().parse_args(["train", "--out", str(tmp_path)]))
+    assert (plain.epochs, plain.batch_size, plain.loss) == (50, 256, "gan")
+
+
+def test_conditional_run_resumes_and_exports_the_ema_generator(tmp_path, tiny_images):
+    labels = np.arange(len(tiny_images)) % 10
+    config = runs.TrainConfig.from_recipe("conditional", preset="workshop", epochs=1, batch_size=64, subset=128)
+    runs.train_gan(config, tmp_path, images=tiny_images, labels=labels, verbose=0)
+    resumed = runs.TrainConfig.from_recipe("conditional", preset="workshop", epochs=2, batch_size=64, subset=128)
+    history = runs.train_gan(resumed, tmp_path, images=tiny_images, labels=labels, verbose=0)
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert len(history["d_loss"]) == 2 and run["resumed_from_epoch"] == 1 and run["exported"] == "ema_generator"
+    generator = sampling.load_generator(tmp_path / "generator.keras")
+    assert sampling.num_classes_of(generator) == 10
+    with pytest.raises(ValueError, match="different settings"):
+        runs.train_gan(runs.TrainConfig.from_recipe("acgan", preset="workshop", epochs=3, batch_size=64,
+                                                    subset=128), tmp_path, images=tiny_images, labels=labels)
+    with pytest.raises(ValueError, match="labels"):
+        runs.train_gan(config, tmp_path / "other", images=tiny_images)
+
+
+def test_time_limit_stops_and_counts_earlier_time():
+    assert TimeLimit(None).reached is False
+    assert TimeLimit(1.0, already_spent=61.0).reached is True
+    gan = _gan()
+    limit = TimeLimit(1e-6)
+    gan.fit(np.repeat(_batch()[0], 4, axis=0), batch_size=16, epochs=1, verbose=0, callbacks=[limit])
+    assert limit.reached
