@@ -1,0 +1,128 @@
+"""The stabilisation study: train each recipe with `pgan train`, score it, record it.
+
+Each entry of STUDY is one `pgan train` command. For every entry this script
+runs the command (a finished run folder is resumed, which only re-exports),
+scores the exported generator with the project's judge on 10,000 samples
+(conditional generators also get the per-class accuracy of `--class C`
+samples), saves a 10x10 sample grid to docs/figures/recipes/NAME.png, and
+writes everything to benchmarks/results/recipes.json together with the
+reference's FCD by epoch (from benchmarks/checkpoint_fcd.py's output).
+
+    python benchmarks/recipe_study.py                 # train what is missing, score all
+    python benchmarks/recipe_study.py --only workshop_5min --no-train
+
+Long: the full study took hours on a 2-core CPU; a GPU does it in minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RUNS = ROOT / "runs" / "study"
+FIGURES = ROOT / "docs" / "figures" / "recipes"
+RESULTS = ROOT / "benchmarks" / "results" / "recipes.json"
+REFERENCE = ROOT / "benchmarks" / "results" / "reference_fcd.json"
+
+# name -> pgan train options (the run folder is runs/study/NAME).
+STUDY = {
+    "workshop_5min": "--recipe workshop --epochs 50 --minutes 5 --seed 0",
+    "cond_projection_ws": "--recipe conditional --model workshop --epochs 6 --seed 0",
+    "cond_acgan_ws": "--recipe acgan --model workshop --epochs 6 --seed 0",
+    "data10_aug": "--recipe small_data --model workshop --subset 6000 --epochs 30 --seed 0",
+    "data10_noaug": "--recipe small_data --model workshop --subset 6000 --epochs 30 --augment none --seed 0",
+    "data1_aug": "--recipe small_data --model workshop --subset 600 --epochs 150 --seed 0",
+    "data1_noaug": "--recipe small_data --model workshop --subset 600 --epochs 150 --augment none --seed 0",
+    "stable_ws": "--recipe stable --model workshop --epochs 10 --seed 0",
+}
+
+
+def train(name: str) -> None:
+    command = [sys.executable, "-m", "pgan", "train", *shlex.split(STUDY[name]),
+               "--out", str(RUNS / name), "--verbose", "2"]
+    log = (RUNS / f"{name}.log").open("a")
+    subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def score(name: str) -> dict:
+    from pgan import metrics, plotting, sampling
+
+    run_dir = RUNS / name
+    run = json.loads((run_dir / "run.json").read_text())
+    generator = sampling.load_generator(run_dir / "generator.keras")
+    result = metrics.evaluate_generator(generator, num=10_000, seed=0)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    grid = FIGURES / f"{name}.png"
+    plotting.save_grid(sampling.generate_images(generator, 100, seed=0), grid, ncols=10)
+    conditional = None
+    if sampling.num_classes_of(generator) is not None:
+        conditional = metrics.conditional_accuracy(generator, num_per_class=1000)
+    history = run.get("final", {})
+    return {
+        "name": name,
+        "recipe": run["config"].get("recipe"),
+        "command": f"pgan train {STUDY[name]} --out runs/study/{name}",
+        "seed": run["config"]["seed"],
+        "num_train_images": run["num_train_images"],
+        "epochs": run["epochs_done"],
+        "stopped_by_time_limit": run.get("stopped_by_time_limit", False),
+        "train_seconds": run["train_seconds_total"],
+        **{k: result[k] for k in ("fcd", "kid", "precision", "recall", "class_tv", "classes_present",
+                                  "memorization_flag", "memorized_share_feature")},
+        "final_losses": {k: history[k] for k in ("d_loss", "g_loss") if k in history},
+        "grid": str(grid.relative_to(ROOT)),
+        "conditional_accuracy": conditional,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(STUDY), default=None)
+    parser.add_argument("--no-train", action="store_true", help="score finished runs only")
+    args = parser.parse_args(argv)
+
+    from pgan.runtime import backend_versions, quiet_tensorflow
+
+    quiet_tensorflow()
+    RUNS.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    rows = {row["name"]: row for row in previous.get("runs", [])}
+    for name in args.only or STUDY:
+        if not args.no_train:
+            train(name)
+        if not (RUNS / name / "run.json").exists():
+            print(f"{name}: not trained yet, skipped", file=sys.stderr)
+            continue
+        rows[name] = score(name)
+        print(json.dumps({k: rows[name][k] for k in ("name", "fcd", "class_tv", "train_seconds")}), flush=True)
+    reference = json.loads(REFERENCE.read_text()) if REFERENCE.exists() else {"results": []}
+    study = {
+        "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU (shared VM)",
+        "versions": backend_versions(),
+        "judge": "pgan judge (data/pretrained/judge.keras), N = 10,000 samples, noise seed 0",
+        "reference": {
+            "recipe": "tf_tutorial",
+            "command": "pgan train --model dcgan --epochs 50 --batch-size 256 --update simultaneous "
+                       "--g-loss non_saturating --seed 7 --out runs/reference_dcgan_tf_tutorial",
+            "fcd_by_epoch": {str(r["epoch"]): r["fcd"] for r in reference.get("results", [])},
+            "by_epoch": reference.get("results", []),
+        },
+        "runs": [rows[name] for name in STUDY if name in rows],
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(study, indent=1) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
