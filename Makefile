@@ -9,7 +9,7 @@ LAB_ARGS ?=
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
 
-.PHONY: help setup lab test unit notebooks notebook-refs lint format bench clean
+.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_welcome.ipynb"
@@ -19,6 +19,7 @@ help:
 	@echo "make notebook-refs  re-record the expected outputs of the notebooks' checked cells"
 	@echo "make lint       ruff check, and check notebooks are committed without outputs"
 	@echo "make format     ruff format + strip notebook outputs"
+	@echo "make handouts   student notebooks (no solutions) and instructor copies in build/handouts/"
 	@echo "make bench      training/generation throughput benchmark (JSON in benchmarks/results/)"
 	@echo "make clean      remove caches and build outputs (keeps .venv)"
 
@@ -58,6 +59,10 @@ test: $(STAMP)
 	$(PY) -m ruff check pgan tests benchmarks notebooks
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory notebooks
+
+# Student copies drop the cells tagged "solution"; instructor copies keep every cell (docs/workshop.md).
+handouts: $(STAMP)
+	$(PY) -m pgan.handouts --notebooks notebooks --out build/handouts
 
 bench: $(STAMP)
 	mkdir -p benchmarks/results

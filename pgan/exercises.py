@@ -1,38 +1,118 @@
 """Self-checks for the notebooks' exercises: one line of feedback, never a traceback.
 
-Each ``check_...`` takes the learner's answer, compares it with pgan's
-reference on fixed inputs, prints one line starting with "Correct" or
-"Not yet", and returns True or False.
+Each ``check_...`` takes the learner's answer (a function), runs it on fixed
+inputs, compares the result with pgan's reference, prints one line starting with
+"Correct: " or "Not yet: " (with a hint), and returns True or False. A checker
+never raises: a stub that still raises ``NotImplementedError``, an answer that
+crashes, returns ``None`` or returns the wrong kind of thing all get a
+"Not yet" line. Every check runs in well under two seconds on a CPU.
 
-Used in notebooks/01_product_images.ipynb to notebooks/08_restoration.ipynb.
+| notebook | exercise | checker |
+|---|---|---|
+| 01 | scale uint8 pixels to [-1, 1] | :func:`check_scaling` |
+| 02 | output size of a convolution | :func:`check_conv_output_size` |
+| 03 | discriminator loss from logits | :func:`check_discriminator_loss` |
+| 03 | non-saturating generator loss | :func:`check_generator_loss` |
+| 04 | a generator with resize-convolutions | :func:`check_generator` |
+| 04 | a discriminator that outputs logits | :func:`check_discriminator` |
+| 05 | one discriminator step by hand | :func:`check_discriminator_step` |
+| 06 | the Fréchet distance in one dimension | :func:`check_frechet_1d` |
+| 07 | depth to space (the sub-pixel shuffle) | :func:`check_depth_to_space` |
+| 08 | PSNR | :func:`check_psnr` |
+
+Used in notebooks/00_welcome.ipynb to notebooks/08_restoration.ipynb.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+
 import numpy as np
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_MAX_MESSAGE = 300
+
+
+def _one_line(text: str) -> str:
+    """Squash a message (an exception's, say) into one short line."""
+    text = " ".join(_ANSI.sub("", str(text)).split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
 def _report(ok: bool, message: str) -> bool:
-    print(("Correct: " if ok else "Not yet: ") + message)
+    print(("Correct: " if ok else "Not yet: ") + _one_line(message))
     return ok
 
 
+class _Failed(Exception):
+    """The learner's function failed; the message is the feedback line."""
+
+
 def _call(fn, *args):
+    """Run the learner's ``fn``; raise ``_Failed`` with one line of feedback if it fails."""
     try:
-        return fn(*args), None
+        result = fn(*args)
+    except NotImplementedError:
+        raise _Failed(
+            "not implemented yet (your function still raises NotImplementedError): "
+            "replace the `raise` line with your answer."
+        ) from None
     except Exception as err:  # the learner's code may fail in any way
-        return None, f"your function raised {type(err).__name__}: {err}"
+        raise _Failed(f"your function raised {type(err).__name__}: {_one_line(err)}") from None
+    if result is None:
+        raise _Failed("your function returned None: did you forget the `return`?")
+    return result
 
 
+def _checker(check):
+    """Make ``check`` never raise: failures of the answer, or of checking it, become "Not yet"."""
+
+    @functools.wraps(check)
+    def wrapper(answer, *args, **kwargs):
+        if not callable(answer):
+            return _report(
+                False,
+                f"pass your function itself, e.g. {check.__name__}(my_function), not "
+                f"{type(answer).__name__} (the result of calling it).",
+            )
+        try:
+            return bool(check(answer, *args, **kwargs))
+        except _Failed as failed:
+            return _report(False, str(failed))
+        except Exception as err:  # an answer of the wrong kind can break the comparison itself
+            return _report(False, f"could not check your answer ({type(err).__name__}: {_one_line(err)}).")
+
+    return wrapper
+
+
+_MEAN_LOSS = "one number (the mean loss)"
+_MEAN_HINT = ": average over the whole batch (ops.mean with no axis)"
+
+
+def _scalar(value, what: str = "a single number", hint: str = "") -> float:
+    """``value`` as a Python float, or ``_Failed`` saying what came back instead."""
+    from keras import ops
+
+    array = np.asarray(ops.convert_to_numpy(value) if not isinstance(value, (int, float)) else value)
+    if array.size != 1:
+        raise _Failed(f"return {what}, got an array of shape {array.shape}{hint}.")
+    return float(array.reshape(()))
+
+
+# --- 01 Product images ---------------------------------------------------------------------
+
+
+@_checker
 def check_scaling(to_model_range_fn) -> bool:
-    """Exercise (01): a function mapping uint8 [0, 255] to float32 [-1, 1]."""
+    """Exercise (01): a function mapping uint8 [0, 255] to float32 [-1, 1].
+
+    Taught in notebooks/01_product_images.ipynb.
+    """
     from pgan.data import to_model_range
 
     x = np.array([[0, 1, 127, 128, 254, 255]], dtype=np.uint8)
-    got, err = _call(to_model_range_fn, x)
-    if err:
-        return _report(False, err)
-    got = np.asarray(got)
+    got = np.asarray(_call(to_model_range_fn, x.copy()))
     if got.dtype != np.float32:
         return _report(False, f"return float32, got {got.dtype} (models train in float32).")
     want = to_model_range(x)
@@ -45,21 +125,29 @@ def check_scaling(to_model_range_fn) -> bool:
     return _report(True, "0 maps to -1, 255 to 1, and the dtype is float32.")
 
 
+# --- 02 CNN foundations --------------------------------------------------------------------
+
+
+@_checker
 def check_conv_output_size(output_size_fn) -> bool:
-    """Exercise (02): ``output_size_fn(input_size, kernel_size, stride, padding)`` of a Conv2D."""
+    """Exercise (02): ``output_size_fn(input_size, kernel_size, stride, padding)`` of a Conv2D.
+
+    Taught in notebooks/02_cnn_foundations.ipynb.
+    """
     cases = [(28, 3, 1, "same", 28), (28, 3, 1, "valid", 26), (28, 5, 2, "same", 14),
              (28, 5, 2, "valid", 12), (7, 2, 2, "valid", 3), (13, 3, 2, "same", 7)]
     for size, kernel, stride, padding, want in cases:
-        got, err = _call(output_size_fn, size, kernel, stride, padding)
-        if err:
-            return _report(False, err)
-        if got != want:
+        got = _call(output_size_fn, size, kernel, stride, padding)
+        if np.ndim(got) != 0 or isinstance(got, (str, bytes)) or not float(got) == want:
             return _report(
                 False,
                 f"input {size}, kernel {kernel}, stride {stride}, padding {padding!r}: got {got}, "
                 f"expected {want}. Hint: 'same' gives ceil(n / s), 'valid' floor((n - k) / s) + 1.",
             )
     return _report(True, f"all {len(cases)} cases match Keras' Conv2D.")
+
+
+# --- 03 GAN theory -------------------------------------------------------------------------
 
 
 def _fixed_logits():
@@ -72,20 +160,24 @@ def _fixed_logits():
     return real, fake
 
 
-def check_discriminator_loss(loss_fn) -> bool:
-    """Exercise (03): ``loss_fn(real_logits, fake_logits)`` = -log D(x) - log(1 - D(G(z)))."""
-    from keras import ops
+# float32 sigmoid(-120) underflows to 0, so log(sigmoid(x)) is -inf there (sigmoid(-40) still fits).
+_EXTREME_LOGITS = np.array([[120.0], [-120.0], [0.0]], dtype=np.float32)
 
+
+@_checker
+def check_discriminator_loss(loss_fn) -> bool:
+    """Exercise (03): ``loss_fn(real_logits, fake_logits)`` = -log D(x) - log(1 - D(G(z))).
+
+    Taught in notebooks/03_gan_theory.ipynb.
+    """
     from pgan.losses import discriminator_loss
 
     real, fake = _fixed_logits()
-    got, err = _call(loss_fn, real, fake)
-    if err:
-        return _report(False, err)
-    got = float(ops.convert_to_numpy(got))
-    want = float(ops.convert_to_numpy(discriminator_loss(real, fake)))
-    swapped = float(ops.convert_to_numpy(discriminator_loss(fake, real)))
-    if not np.isfinite(got):
+    got = _scalar(_call(loss_fn, real, fake), _MEAN_LOSS, _MEAN_HINT)
+    want = _scalar(discriminator_loss(real, fake))
+    swapped = _scalar(discriminator_loss(fake, real))
+    extreme = _scalar(_call(loss_fn, _EXTREME_LOGITS, _EXTREME_LOGITS), _MEAN_LOSS, _MEAN_HINT)
+    if not np.isfinite(got) or not np.isfinite(extreme):
         return _report(False, "the loss is not finite for large logits: work from logits "
                               "(softplus or from_logits=True), not log(sigmoid(x)).")
     if abs(got - swapped) < 1e-4:
@@ -95,59 +187,238 @@ def check_discriminator_loss(loss_fn) -> bool:
     return _report(True, f"{got:.4f}, finite even for logits of +-40.")
 
 
+@_checker
 def check_generator_loss(loss_fn) -> bool:
-    """Exercise (03): the non-saturating generator loss, -log D(G(z)), from logits."""
-    from keras import ops
+    """Exercise (03): the non-saturating generator loss, -log D(G(z)), from logits.
 
+    Taught in notebooks/03_gan_theory.ipynb.
+    """
     from pgan.losses import generator_loss, minimax_generator_loss
 
     _, fake = _fixed_logits()
-    got, err = _call(loss_fn, fake)
-    if err:
-        return _report(False, err)
-    got = float(ops.convert_to_numpy(got))
-    if not np.isfinite(got):
-        return _report(False, "not finite for large logits: use softplus(-logits).")
-    if abs(got - float(ops.convert_to_numpy(minimax_generator_loss(fake)))) < 1e-4:
+    got = _scalar(_call(loss_fn, fake), _MEAN_LOSS, _MEAN_HINT)
+    extreme = _scalar(_call(loss_fn, _EXTREME_LOGITS), _MEAN_LOSS, _MEAN_HINT)
+    if not np.isfinite(got) or not np.isfinite(extreme):
+        return _report(False, "not finite for large logits: use softplus(-logits), not log(sigmoid(logits)).")
+    if abs(got - _scalar(minimax_generator_loss(fake))) < 1e-4:
         return _report(False, "that is the minimax loss log(1 - D(G(z))); use -log D(G(z)).")
-    want = float(ops.convert_to_numpy(generator_loss(fake)))
+    want = _scalar(generator_loss(fake))
+    if abs(got + want) < 1e-4:
+        return _report(False, "the sign is flipped: G minimises -log D(G(z)) = softplus(-logits), a positive number.")
     if abs(got - want) > 1e-4:
         return _report(False, f"got {got:.4f}, expected {want:.4f}.")
     return _report(True, f"{got:.4f}: the non-saturating loss.")
 
 
-def check_generator(build_fn, latent_dim: int = 100) -> bool:
-    """Exercise (04): ``build_fn()`` returns a generator (batch, latent_dim) -> (batch, 28, 28, 1) in [-1, 1]."""
+# --- 04 Building the DCGAN -----------------------------------------------------------------
+
+
+def _as_model(model):
     import keras
 
-    model, err = _call(build_fn)
-    if err:
-        return _report(False, err)
     if not isinstance(model, keras.Model):
-        return _report(False, f"return a keras.Model, got {type(model).__name__}.")
+        raise _Failed(f"return a keras.Model, got {type(model).__name__}.")
+    return model
+
+
+@_checker
+def check_generator(build_fn, latent_dim: int = 100) -> bool:
+    """Exercise (04): ``build_fn()`` returns a generator (batch, latent_dim) -> (batch, 28, 28, 1) in [-1, 1].
+
+    Taught in notebooks/04_building_dcgan.ipynb.
+    """
+    import keras
+
+    model = _as_model(_call(build_fn))
     z = np.random.default_rng(0).standard_normal((4, latent_dim)).astype(np.float32)
-    out, err = _call(lambda: keras.ops.convert_to_numpy(model(z, training=False)))
-    if err:
-        return _report(False, f"the model cannot take noise of shape {z.shape}: {err}")
+    try:
+        out = np.asarray(keras.ops.convert_to_numpy(model(z, training=False)))
+    except Exception as err:
+        return _report(False, f"the model cannot take noise of shape {z.shape}: {type(err).__name__}: {err}")
     if out.shape != (4, 28, 28, 1):
         return _report(False, f"output shape {out.shape}, expected (4, 28, 28, 1). Count the stride-2 layers.")
-    if out.min() < -1.0 - 1e-5 or out.max() > 1.0 + 1e-5:
+    if not np.isfinite(out).all():
+        return _report(False, "the output holds NaN or infinite pixels.")
+    # An untrained network's outputs are small; large noise shows whether a tanh bounds them.
+    big = np.asarray(keras.ops.convert_to_numpy(model(1000.0 * z, training=False)))
+    if min(out.min(), big.min()) < -1.0 - 1e-5 or max(out.max(), big.max()) > 1.0 + 1e-5:
         return _report(False, "outputs leave [-1, 1]: end with a tanh activation.")
     if out.min() >= 0.0:
         return _report(False, "outputs are never negative: a sigmoid gives [0, 1], the data is in [-1, 1]; use tanh.")
     return _report(True, f"(4, {latent_dim}) -> (4, 28, 28, 1) in [-1, 1], {model.count_params():,} parameters.")
 
 
+def _probe_images() -> np.ndarray:
+    """16 images in [-1, 1] and beyond: products on black, noise, and noise scaled up 20 times."""
+    rng = np.random.default_rng(0)
+    products = np.full((6, 28, 28, 1), -1.0, np.float32)
+    for i, image in enumerate(products):
+        image[4 + i : 24 - i, 6:22] = rng.uniform(0.0, 1.0)
+    noise = rng.uniform(-1.0, 1.0, (5, 28, 28, 1)).astype(np.float32)
+    return np.concatenate([products, noise, 20.0 * noise]).astype(np.float32)
+
+
+def _final_activation(model) -> str | None:
+    """The name of the activation after the model's last weighted layer ("linear" for none)."""
+    for layer in reversed(model.layers):
+        name = getattr(getattr(layer, "activation", None), "__name__", None)
+        if name not in (None, "linear") or layer.weights:
+            return name or "linear"
+    return None
+
+
+@_checker
+def check_discriminator(build_fn) -> bool:
+    """Exercise (04): ``build_fn()`` returns a discriminator (batch, 28, 28, 1) -> (batch, 1) logits.
+
+    The output must be a logit (any real number, no sigmoid), one per image.
+    Taught in notebooks/04_building_dcgan.ipynb.
+    """
+    import keras
+
+    model = _as_model(_call(build_fn))
+    images = _probe_images()
+    try:
+        out = np.asarray(keras.ops.convert_to_numpy(model(images, training=False)), dtype=np.float64)
+    except Exception as err:
+        return _report(False, f"the model cannot take images of shape {images.shape}: {type(err).__name__}: {err}")
+    batch = len(images)
+    if out.shape == (batch,):
+        return _report(False, f"output shape {out.shape}: keep the last axis, (batch, 1), as Dense(1) gives.")
+    if out.ndim == 2 and out.shape[0] == batch and out.shape[1] != 1:
+        return _report(False, f"output shape {out.shape}: one logit per image, so end with Dense(1), not Dense({out.shape[1]}).")
+    if out.shape != (batch, 1):
+        return _report(False, f"output shape {out.shape}, expected ({batch}, 1): Flatten the feature maps, then Dense(1).")
+    if not np.isfinite(out).all():
+        return _report(False, "the output holds NaN or infinite values.")
+    final = _final_activation(model)
+    if final in ("sigmoid", "softmax"):
+        return _report(False, f"the last layer applies a {final}: output the logit (Dense(1) with no "
+                              "activation); pgan's losses take logits (from_logits=True).")
+    if final == "relu":
+        return _report(False, "the last layer applies a ReLU: a logit is any real number, negative for "
+                              "'fake'; use Dense(1) with no activation.")
+    if out.min() >= 0.0 and out.max() <= 1.0:
+        return _report(False, "every output lies in [0, 1], even for images scaled up 20 times: that looks "
+                              "like a probability. Output the logit (no sigmoid); pgan's losses take logits.")
+    if np.ptp(out) < 1e-6:
+        return _report(False, "every image gets the same score: the output does not depend on the image.")
+    return _report(True, f"({batch}, 28, 28, 1) -> ({batch}, 1) logits, no sigmoid, {model.count_params():,} parameters.")
+
+
+# --- 05 Training on GPU --------------------------------------------------------------------
+
+
+def _tiny_gan_inputs():
+    """A small generator and a dropout-free discriminator (deterministic in training mode), real images and noise."""
+    from pgan import models
+
+    generator = models.build_generator(latent_dim=8, width=8, name="check_generator")
+    discriminator = models.build_discriminator(width=8, dropout=0.0, name="check_discriminator")
+    rng = np.random.default_rng(0)
+    real = np.full((16, 28, 28, 1), -1.0, np.float32)
+    real[:, 6:22, 8:20] = rng.uniform(0.2, 1.0, (16, 1, 1, 1))
+    noise = rng.standard_normal((16, 8)).astype(np.float32)
+    return generator, discriminator, real, noise
+
+
+def _snapshot(model):
+    return [np.array(v.numpy() if hasattr(v, "numpy") else v) for v in model.trainable_weights]
+
+
+def _changed(model, before) -> bool:
+    return any(not np.array_equal(b, np.asarray(v.numpy())) for b, v in zip(before, model.trainable_weights, strict=True))
+
+
+@_checker
+def check_discriminator_step(step_fn) -> bool:
+    """Exercise (05): one discriminator step, ``step_fn(generator, discriminator, d_optimizer, real_images, noise)``.
+
+    The step generates fakes from ``noise``, computes ``discriminator_loss`` on
+    real and fake logits (both networks in training mode), applies its gradient
+    to the discriminator's variables only, and returns the loss (before the update).
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    import keras
+
+    from pgan.losses import discriminator_loss
+
+    generator, discriminator, real, noise = _tiny_gan_inputs()
+    d_optimizer = keras.optimizers.Adam(1e-2)
+    fake = generator(noise, training=True)
+    fake_inference = generator(noise, training=False)
+
+    def loss_now(fakes):
+        return _scalar(discriminator_loss(discriminator(real, training=True), discriminator(fakes, training=True)))
+
+    want, want_inference = loss_now(fake), loss_now(fake_inference)
+    g_before, d_before = _snapshot(generator), _snapshot(discriminator)
+    got = _scalar(_call(step_fn, generator, discriminator, d_optimizer, real, noise),
+                  "the discriminator loss, one number", _MEAN_HINT)
+    if _changed(generator, g_before):
+        return _report(False, "the generator's weights changed: a discriminator step updates "
+                              "discriminator.trainable_variables only (make the fakes outside the tape).")
+    if not _changed(discriminator, d_before):
+        return _report(False, "the discriminator's weights did not change: compute the gradients with the tape "
+                              "and apply them with d_optimizer.apply(gradients, discriminator.trainable_variables).")
+    after = loss_now(fake)
+    if not after < want:
+        return _report(False, f"the step made the discriminator worse (loss {want:.3f} -> {after:.3f} on this batch): "
+                              "label real images 1 and fakes 0, i.e. discriminator_loss(real_logits, fake_logits), "
+                              "and let the optimizer descend the gradient.")
+    if abs(got - want) > 1e-4:
+        if abs(got - want_inference) < 1e-4:
+            return _report(False, "make the fakes with generator(noise, training=True), as GAN.train_step does "
+                                  "(notebook 04: BatchNorm behaves differently in inference mode).")
+        return _report(False, f"returned {got:.4f}, but the discriminator loss before the update was {want:.4f}: "
+                              "return discriminator_loss(real_logits, fake_logits) from inside the step.")
+    return _report(True, "only the discriminator's weights changed, and its loss on this batch went down.")
+
+
+# --- 06 Evaluation -------------------------------------------------------------------------
+
+
+@_checker
+def check_frechet_1d(frechet_fn) -> bool:
+    """Exercise (06): ``frechet_fn(a, b)`` = (mu_a - mu_b)^2 + (sigma_a - sigma_b)^2 for two 1-d samples.
+
+    Compared with :func:`pgan.metrics.frechet_distance` on one feature.
+    Taught in notebooks/06_evaluation.ipynb.
+    """
+    from pgan.metrics import frechet_distance
+
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(0.0, 1.0, 40), rng.normal(0.5, 2.0, 60)
+    got = _scalar(_call(frechet_fn, a.copy(), b.copy()), "one number")
+    want = frechet_distance(a[:, None], b[:, None])
+    if np.isclose(got, want, rtol=1e-6):
+        return _report(True, f"{got:.4f}, the same as metrics.frechet_distance on these samples.")
+    mean_term = (a.mean() - b.mean()) ** 2
+    if np.isclose(got, mean_term + (a.std() - b.std()) ** 2, rtol=1e-6):
+        return _report(False, "close, but np.cov (and frechet_distance) divide by N - 1: use std(ddof=1).")
+    for ddof in (0, 1):
+        if np.isclose(got, mean_term + (a.var(ddof=ddof) - b.var(ddof=ddof)) ** 2, rtol=1e-6):
+            return _report(False, "that compares variances; the formula takes standard deviations, sigma, not sigma squared.")
+    if np.isclose(got**2, want, rtol=1e-6):
+        return _report(False, "that is the square root: the Fréchet distance of FID and FCD is the squared distance.")
+    return _report(False, f"got {got:.4f}, expected {want:.4f}.")
+
+
+# --- 07 Super-resolution -------------------------------------------------------------------
+
+
+@_checker
 def check_depth_to_space(depth_to_space_fn) -> bool:
-    """Exercise (07): the sub-pixel shuffle (B, H, W, C*r*r) -> (B, H*r, W*r, C), TF's channel order."""
+    """Exercise (07): the sub-pixel shuffle (B, H, W, C*r*r) -> (B, H*r, W*r, C), TF's channel order.
+
+    Taught in notebooks/07_super_resolution.ipynb.
+    """
     from keras import ops
 
     from pgan.superres import depth_to_space
 
     x = np.arange(2 * 3 * 4 * 8, dtype=np.float32).reshape(2, 3, 4, 8)
-    got, err = _call(lambda: ops.convert_to_numpy(depth_to_space_fn(x, 2)))
-    if err:
-        return _report(False, err)
+    got = np.asarray(ops.convert_to_numpy(_call(depth_to_space_fn, x.copy(), 2)))
     want = ops.convert_to_numpy(depth_to_space(x, 2))
     if got.shape != want.shape:
         return _report(False, f"shape {got.shape} for input {x.shape} and r=2, expected {want.shape}.")
@@ -161,23 +432,31 @@ def check_depth_to_space(depth_to_space_fn) -> bool:
     return _report(True, f"{x.shape} -> {got.shape}, every value where tf.nn.depth_to_space puts it.")
 
 
+# --- 08 Restoration ------------------------------------------------------------------------
+
+
+@_checker
 def check_psnr(psnr_fn) -> bool:
-    """Exercise (08): PSNR in dB of images in [0, 1], one value per image."""
+    """Exercise (08): PSNR in dB of images in [0, 1], one value per image.
+
+    Taught in notebooks/08_restoration.ipynb.
+    """
     from pgan.fidelity import psnr
 
     rng = np.random.default_rng(0)
     clean = rng.random((3, 28, 28, 1))
     noisy = np.clip(clean + rng.normal(0, [[[[0.05]]], [[[0.1]]], [[[0.2]]]], clean.shape), 0, 1)
-    got, err = _call(lambda: np.asarray(psnr_fn(noisy, clean), dtype=np.float64))
-    if err:
-        return _report(False, err)
+    got = np.asarray(_call(psnr_fn, noisy.copy(), clean.copy()), dtype=np.float64)
     want = psnr(noisy, clean)
     if got.shape != want.shape:
-        return _report(False, f"return one value per image, shape {want.shape}; got shape {got.shape}.")
+        return _report(False, f"return one value per image, shape {want.shape}; got shape {got.shape}: "
+                              "average over the pixel axes (1, 2, 3) only.")
     if np.allclose(got, want + 20 * np.log10(255.0), atol=1e-3):
         return _report(False, "the peak is 1 for images in [0, 1], not 255.")
     if np.allclose(got, want / 2, atol=1e-3):
         return _report(False, "half the expected value: PSNR is 10 log10(1 / MSE), or 20 log10(1 / RMSE).")
+    if np.allclose(got, want * 2, atol=1e-3):
+        return _report(False, "twice the expected value: 10 log10 of the squared error, or 20 log10 of the root.")
     if not np.allclose(got, want, atol=1e-3):
         return _report(False, f"got {np.round(got, 2)}, expected {np.round(want, 2)} dB.")
     return _report(True, f"{np.round(got, 2)} dB for noise 0.05, 0.1, 0.2.")
