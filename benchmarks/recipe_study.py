@@ -35,6 +35,8 @@ REFERENCE = ROOT / "benchmarks" / "results" / "reference_fcd.json"
 # name -> pgan train options (the run folder is runs/study/NAME).
 STUDY = {
     "workshop_5min": "--recipe workshop --epochs 50 --minutes 5 --seed 0",
+    "cond_projection_hinge_ws": "--recipe conditional --model workshop --epochs 6 --loss hinge --spectral-norm "
+                                "--d-learning-rate 4e-4 --g-learning-rate 1e-4 --beta-1 0 --beta-2 0.9 --seed 0",
     "cond_projection_ws": "--recipe conditional --model workshop --epochs 6 --seed 0",
     "cond_acgan_ws": "--recipe acgan --model workshop --epochs 6 --seed 0",
     "data10_aug": "--recipe small_data --model workshop --subset 6000 --epochs 30 --seed 0",

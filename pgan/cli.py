@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=None, help="Adam rate of both networks (2e-4)")
     train.add_argument("--d-learning-rate", type=float, default=None, help="D's rate (two time scales)")
     train.add_argument("--g-learning-rate", type=float, default=None, help="G's rate (two time scales)")
+    train.add_argument("--beta-1", type=float, default=None, help="Adam beta_1 (0.5)")
+    train.add_argument("--beta-2", type=float, default=None, help="Adam beta_2 (0.999)")
     train.add_argument("--seed", type=int, default=None, help="default 0")
     train.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
     train.add_argument("--update", choices=["alternating", "simultaneous"], default=None)
@@ -151,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 _TRAIN_FIELDS = {
     "model": "preset", "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
     "d_learning_rate": "d_learning_rate", "g_learning_rate": "g_learning_rate", "seed": "seed",
+    "beta_1": "beta_1", "beta_2": "beta_2",
     "subset": "subset", "update": "update", "loss": "loss", "g_loss": "g_loss",
     "conditional": "conditional", "spectral_norm": "spectral_norm", "ema_decay": "ema_decay",
     "augment": "augment", "n_critic": "n_critic", "gp_weight": "gp_weight", "r1_weight": "r1_weight",
