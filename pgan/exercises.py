@@ -19,8 +19,9 @@ crashes, returns ``None`` or returns the wrong kind of thing all get a
 | 06 | the Fréchet distance in one dimension | :func:`check_frechet_1d` |
 | 07 | depth to space (the sub-pixel shuffle) | :func:`check_depth_to_space` |
 | 08 | PSNR | :func:`check_psnr` |
+| 11 | spherical interpolation | :func:`check_slerp` |
 
-Used in notebooks/00_welcome.ipynb to notebooks/08_restoration.ipynb.
+Used in notebooks/00_welcome.ipynb to notebooks/11_interactive_explorer.ipynb.
 """
 
 from __future__ import annotations
@@ -460,3 +461,31 @@ def check_psnr(psnr_fn) -> bool:
     if not np.allclose(got, want, atol=1e-3):
         return _report(False, f"got {np.round(got, 2)}, expected {np.round(want, 2)} dB.")
     return _report(True, f"{np.round(got, 2)} dB for noise 0.05, 0.1, 0.2.")
+
+
+# --- 11 Interactive explorer ---------------------------------------------------------------
+
+
+@_checker
+def check_slerp(slerp_fn) -> bool:
+    """Exercise (11): ``slerp_fn(a, b, t)``, spherical interpolation between two latent vectors.
+
+    Compared with :func:`pgan.widgets.slerp` at t = 0, 0.3, 0.5 and 1 on fixed vectors.
+    Taught in notebooks/11_interactive_explorer.ipynb.
+    """
+    from pgan.widgets import slerp
+
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal(16), rng.standard_normal(16)
+    for t in (0.0, 0.3, 0.5, 1.0):
+        got = np.asarray(_call(slerp_fn, a.copy(), b.copy(), t), dtype=np.float64)
+        want = np.asarray(slerp(a, b, t), dtype=np.float64)
+        if got.shape != want.shape:
+            return _report(False, f"return one vector of shape {want.shape}, got shape {got.shape}.")
+        if not np.allclose(got, want, atol=1e-5):
+            if np.allclose(got, (1 - t) * a + t * b, atol=1e-5):
+                return _report(False, "that is the straight line (lerp): at t = 0.5 it is shorter than a and b; "
+                                      "use the angle omega = arccos(a.b / (|a| |b|)).")
+            return _report(False, f"at t = {t} your point differs from slerp's by up to "
+                                  f"{np.abs(got - want).max():.3g}; check sin((1 - t) omega) and sin(t omega).")
+    return _report(True, "your path follows the arc: same points as widgets.slerp at t = 0, 0.3, 0.5, 1.")

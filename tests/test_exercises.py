@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from keras import layers, ops
 
-from pgan import exercises, fidelity, losses, metrics, models, superres
+from pgan import exercises, fidelity, losses, metrics, models, superres, widgets
 
 
 def feedback(capsys) -> str:
@@ -35,6 +35,7 @@ REFERENCES = {
     "check_frechet_1d": lambda a, b: metrics.frechet_distance(a[:, None], b[:, None]),
     "check_depth_to_space": superres.depth_to_space,
     "check_psnr": fidelity.psnr,
+    "check_slerp": widgets.slerp,
 }
 
 
@@ -348,3 +349,15 @@ def test_psnr_rejects_the_wrong_axis_and_a_factor_of_two(capsys):
     assert "twice the expected value" in feedback(capsys)
     assert not exercises.check_psnr(lambda a, b: np.zeros(len(a)))  # the notebook's stub
     assert "got [0. 0. 0.], expected [26.41 20.49 14.85] dB" in feedback(capsys)
+
+
+def test_slerp_rejects_lerp_and_a_wrong_angle(capsys):
+    assert not exercises.check_slerp(lambda a, b, t: (1 - t) * a + t * b)
+    assert "straight line" in feedback(capsys)
+
+    def half_angle(a, b, t):  # forgets to divide by sin(omega)
+        omega = np.arccos(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+        return np.sin((1 - t) * omega) * a + np.sin(t * omega) * b
+
+    assert not exercises.check_slerp(half_angle)
+    assert "sin((1 - t) omega)" in feedback(capsys)
