@@ -25,15 +25,27 @@ def _images(batch_size: int, steps: int) -> np.ndarray:
 REPEATS = 4  # timed passes per path after a warm-up; the best one counts (this VM is noisy)
 
 
-def _time_fit(preset: str, batch_size: int, steps: int, update: str) -> float:
-    """Images/s of ``GAN.fit`` (best epoch after a warm-up): cached tf.data, numpy batches on JAX."""
+def _time_fit(preset: str, batch_size: int, steps: int, update: str, pipeline: str = "cached") -> float:
+    """Images/s of ``GAN.fit`` (best epoch after a warm-up).
+
+    ``pipeline="cached"``: batches prepared once (cached tf.data; scaled numpy on JAX),
+    so the step alone is timed. ``pipeline="training"``: the input pipeline training
+    really uses (``make_dataset``: uint8 -> scale, reshuffle, batch, prefetch every
+    epoch; ``runs.ImageBatches`` on JAX), so a starved step would show as a slowdown.
+    """
     generator, discriminator = models.build_gan_models(preset)
     gan = GAN(generator, discriminator, seed=0)
     gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5), update=update)
+    images = _images(batch_size, steps)
     if keras.backend.backend() == "tensorflow":
-        dataset = data.make_dataset(_images(batch_size, steps), batch_size).cache()
-    else:  # JAX: numpy batches, scaled once like the cached pipeline above
-        dataset = data.to_model_range(_images(batch_size, steps))
+        dataset = data.make_dataset(images, batch_size)
+        dataset = dataset.cache() if pipeline == "cached" else dataset
+    elif pipeline == "cached":  # JAX: numpy batches, scaled once like the cached pipeline above
+        dataset = data.to_model_range(images)
+    else:
+        from pgan.runs import ImageBatches
+
+        dataset = ImageBatches(images, batch_size)
     times = []
 
     class Timer(keras.callbacks.Callback):
@@ -43,7 +55,8 @@ def _time_fit(preset: str, batch_size: int, steps: int, update: str) -> float:
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.start)
 
-    gan.fit(dataset, batch_size=None if keras.backend.backend() == "tensorflow" else batch_size,
+    batched = keras.backend.backend() == "tensorflow" or pipeline != "cached"
+    gan.fit(dataset, batch_size=None if batched else batch_size,
             epochs=1 + REPEATS, verbose=0, shuffle=False, callbacks=[Timer()])
     return batch_size * steps / min(times[1:])
 
@@ -113,8 +126,10 @@ def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30)
     """Measure training and generation throughput for one preset and batch size.
 
     Returns a JSON-ready dict with ``train_img_per_s`` (the ``fit()`` path),
-    ``minimal_loop_img_per_s``, their ratio, ``generate_img_per_s`` and
-    ``generate_one_ms``, plus the hardware and versions. The minimal loop is a
+    ``minimal_loop_img_per_s``, their ratio, ``train_img_per_s_input_pipeline``
+    (``fit()`` fed by the real input pipeline instead of cached batches) and its
+    ratio to the cached run (1.0: the pipeline never starves the step),
+    ``generate_img_per_s`` and ``generate_one_ms``, plus the hardware and versions. The minimal loop is a
     ``tf.function``: on another Keras backend (JAX) it and the ratio are None.
     """
     if preset not in models.PRESETS:
@@ -123,6 +138,7 @@ def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30)
 
     backend = keras.backend.backend()
     fit_speed = _time_fit(preset, batch_size, steps, "alternating")
+    pipeline_speed = _time_fit(preset, batch_size, steps, "alternating", pipeline="training")
     loop_speed = _time_minimal_loop(preset, batch_size, steps) if backend == "tensorflow" else None
     gen_speed, gen_ms = _time_generation(preset, batch_size)
     return {
@@ -132,6 +148,8 @@ def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30)
         "train_img_per_s": round(fit_speed, 1),
         "minimal_loop_img_per_s": loop_speed and round(loop_speed, 1),
         "fit_vs_minimal_loop": loop_speed and round(fit_speed / loop_speed, 3),
+        "train_img_per_s_input_pipeline": round(pipeline_speed, 1),
+        "input_pipeline_vs_cached": round(pipeline_speed / fit_speed, 3),
         "generate_img_per_s": round(gen_speed, 1),
         "generate_one_ms": round(gen_ms, 2),
         **backend_versions(),
