@@ -35,15 +35,17 @@ REFERENCE = ROOT / "benchmarks" / "results" / "reference_fcd.json"
 # name -> pgan train options (the run folder is runs/study/NAME).
 STUDY = {
     "workshop_5min": "--recipe workshop --epochs 50 --minutes 5 --seed 0",
-    "cond_projection_hinge_ws": "--recipe conditional --model workshop --epochs 6 --loss hinge --spectral-norm "
-                                "--d-learning-rate 4e-4 --g-learning-rate 1e-4 --beta-1 0 --beta-2 0.9 --seed 0",
-    "cond_projection_ws": "--recipe conditional --model workshop --epochs 6 --seed 0",
+    "cond_projection_hinge_ws": "--recipe sngan --conditional projection --model workshop --epochs 6 --seed 0",
+    # Trained 6 epochs first, then resumed with --epochs 14 (the same command; resuming continues).
+    "cond_projection_ws": "--recipe conditional --model workshop --epochs 14 --seed 0",
     "cond_acgan_ws": "--recipe acgan --model workshop --epochs 6 --seed 0",
     "data10_aug": "--recipe small_data --model workshop --subset 6000 --epochs 30 --seed 0",
     "data10_noaug": "--recipe small_data --model workshop --subset 6000 --epochs 30 --augment none --seed 0",
+    "data10_sngan_aug": "--recipe sngan --model workshop --subset 6000 --epochs 30 --ema-decay 0.999 "
+                        "--augment translation,cutout --seed 0",
+    "data10_sngan_noaug": "--recipe sngan --model workshop --subset 6000 --epochs 30 --ema-decay 0.999 --seed 0",
     "data1_aug": "--recipe small_data --model workshop --subset 600 --epochs 150 --seed 0",
     "data1_noaug": "--recipe small_data --model workshop --subset 600 --epochs 150 --augment none --seed 0",
-    "stable_ws": "--recipe stable --model workshop --epochs 10 --seed 0",
 }
 
 
@@ -90,6 +92,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(STUDY), default=None)
     parser.add_argument("--no-train", action="store_true", help="score finished runs only")
+    parser.add_argument("--publish", nargs=2, metavar=("RUN", "NAME"), default=None,
+                        help="copy the scored run RUN to data/pretrained/NAME.keras with a model card")
     args = parser.parse_args(argv)
 
     from pgan.runtime import backend_versions, quiet_tensorflow
@@ -123,7 +127,28 @@ def main(argv=None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(study, indent=1) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
+    if args.publish:
+        publish(*args.publish, rows[args.publish[0]])
     return 0
+
+
+def publish(name: str, as_name: str, row: dict) -> None:
+    """Ship a scored study run: data/pretrained/AS_NAME.keras, its card (with the scores) and samples."""
+    from pgan import judge, runs, sampling
+
+    target = runs.publish_generator(RUNS / name, sampling.PRETRAINED_DIR, as_name, row["command"])
+    card = json.loads(target.with_suffix(".json").read_text())
+    card["metrics"] = {
+        **{k: row[k] for k in ("fcd", "kid", "precision", "recall", "class_tv", "classes_present",
+                               "memorization_flag", "memorized_share_feature")},
+        "n": 10_000,
+        "judge_sha256": json.loads((sampling.PRETRAINED_DIR / f"{judge.JUDGE_NAME}.json").read_text())["sha256"],
+        "conditional_accuracy": row["conditional_accuracy"],
+        "command": f"python benchmarks/recipe_study.py --no-train --only {name} --publish {name} {as_name}",
+    }
+    card["study_run"] = name
+    target.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
+    print(f"published {target.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

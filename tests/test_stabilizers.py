@@ -277,7 +277,7 @@ def test_recipes_build_valid_configs():
 
 def test_cli_options_override_the_recipe(tmp_path):
     args = cli.build_parser().parse_args(
-        ["train", "--recipe", "stable", "--model", "workshop", "--epochs", "3", "--out", str(tmp_path)]
+        ["train", "--recipe", "sngan", "--model", "workshop", "--epochs", "3", "--out", str(tmp_path)]
     )
     config = cli.train_config_from_args(args)
     assert (config.preset, config.epochs, config.loss, config.spectral_norm) == ("workshop", 3, "hinge", True)
