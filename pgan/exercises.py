@@ -19,6 +19,9 @@ crashes, returns ``None`` or returns the wrong kind of thing all get a
 | 06 | the Fréchet distance in one dimension | :func:`check_frechet_1d` |
 | 07 | depth to space (the sub-pixel shuffle) | :func:`check_depth_to_space` |
 | 08 | PSNR | :func:`check_psnr` |
+| 09 | the WGAN-GP gradient penalty | :func:`check_gradient_penalty` |
+| 09 | the hinge loss of D | :func:`check_hinge_loss` |
+| 10 | the projection discriminator's logit | :func:`check_projection_logit` |
 | 11 | spherical interpolation | :func:`check_slerp` |
 
 Used in notebooks/00_welcome.ipynb to notebooks/11_interactive_explorer.ipynb.
@@ -461,6 +464,210 @@ def check_psnr(psnr_fn) -> bool:
     if not np.allclose(got, want, atol=1e-3):
         return _report(False, f"got {np.round(got, 2)}, expected {np.round(want, 2)} dB.")
     return _report(True, f"{np.round(got, 2)} dB for noise 0.05, 0.1, 0.2.")
+
+
+# --- 09 Stabilizing training ---------------------------------------------------------------
+
+
+class _QuadraticCritic:
+    """A stand-in critic D(x) = scale / 2 * ||x||^2 per image, so dD/dx = scale * x is known exactly.
+
+    It records the images it is called on (the learner's interpolated points).
+    """
+
+    def __init__(self, scale):
+        self.scale = scale
+        self.inputs = []
+
+    def __call__(self, images, training=False):
+        from keras import ops
+
+        self.inputs.append(np.asarray(ops.convert_to_numpy(images), dtype=np.float64))
+        x = ops.cast(images, "float32")
+        return 0.5 * self.scale * ops.sum(ops.square(x), axis=(1, 2, 3))[:, None]
+
+
+def _segment_weights(points, real, fake):
+    """For each point, its weight w on the line fake + w (real - fake), and its distance from that line."""
+    direction = (real - fake).reshape(len(real), -1)
+    offset = (points - fake).reshape(len(real), -1)
+    weights = np.sum(offset * direction, axis=1) / np.sum(direction**2, axis=1)
+    residual = np.linalg.norm(offset - weights[:, None] * direction, axis=1) / np.linalg.norm(direction, axis=1)
+    return weights, residual
+
+
+@_checker
+def check_gradient_penalty(penalty_fn) -> bool:
+    """Exercise (09): ``penalty_fn(critic, real_images, fake_images)``, the WGAN-GP penalty.
+
+    It should draw one weight per image from U[0, 1], score the points
+    ``w * real + (1 - w) * fake`` with ``critic`` inside a GradientTape, and return
+    the batch mean of (||dD/dx||_2 - 1)^2, with a small epsilon under the square root.
+    Checked with a critic whose input gradient is known: where the points are,
+    the value, and that the penalty's own gradient stays finite where dD/dx = 0.
+    Taught in notebooks/09_stabilizing_training.ipynb.
+    """
+    import tensorflow as tf
+
+    rng = np.random.default_rng(9)
+    real = rng.uniform(-1.0, 1.0, (256, 6, 6, 1)).astype(np.float32)
+    fake = rng.uniform(-1.0, 1.0, (256, 6, 6, 1)).astype(np.float32)
+    scale = 0.5
+    critic = _QuadraticCritic(scale)
+    got = _scalar(_call(penalty_fn, critic, real.copy(), fake.copy()), "one number (the mean penalty)")
+    if not critic.inputs:
+        return _report(False, "your function never called critic(...): score the interpolated points with it.")
+    points = critic.inputs[-1]
+    if points.shape != real.shape:
+        return _report(False, f"the critic saw a batch of shape {points.shape}, expected {real.shape}: "
+                              "interpolate each real image with its fake, w * real + (1 - w) * fake.")
+    weights, residual = _segment_weights(points, real.astype(np.float64), fake.astype(np.float64))
+    if residual.max() > 1e-3:
+        return _report(False, "the points are not on the lines between real and fake images: draw one weight per "
+                              "image, shape (batch, 1, 1, 1), and mix w * real + (1 - w) * fake.")
+    if weights.min() < -1e-4 or weights.max() > 1.0 + 1e-4:
+        return _report(False, "some interpolation weights are below 0 or above 1: draw them from U[0, 1] "
+                              "(keras.random.uniform), not from a normal distribution, so every point lies "
+                              "between its real and its fake image.")
+    if weights.std() < 1e-6:
+        return _report(False, "every image got the same interpolation weight: draw one random weight per image.")
+    if not (0.4 < weights.mean() < 0.6 and 0.2 < weights.std() < 0.37):
+        return _report(False, "the interpolation weights do not look uniform on [0, 1] (mean 0.5, standard "
+                              "deviation 0.29): use keras.random.uniform.")
+    sums = np.sum((scale * points.reshape(len(points), -1)) ** 2, axis=1)
+    norms = np.sqrt(sums)
+    want = float(np.mean((norms - 1.0) ** 2))
+    if not np.isfinite(got):
+        return _report(False, "the penalty is not finite.")
+    if not np.isclose(got, want, rtol=1e-4, atol=1e-6):
+        diagnoses = [
+            (np.mean((sums - 1.0) ** 2), "you used the squared norm: take the square root, "
+                                         "||g|| = sqrt(sum of g^2 over axes 1, 2, 3)."),
+            (np.mean(norms - 1.0), "square the difference: the penalty is (||g|| - 1)^2."),
+            (np.mean(np.abs(norms - 1.0)), "square the difference: the penalty is (||g|| - 1)^2."),
+            ((np.sqrt(sums.sum()) - 1.0) ** 2, "compute one norm per image (sum over axes 1, 2, 3), then "
+                                               "average the penalties over the batch."),
+            (np.mean((norms / len(points) - 1.0) ** 2), "differentiate the critic's scores themselves (or their "
+                                                        "sum), not their mean: ops.mean divides each image's "
+                                                        "gradient by the batch size."),
+            (np.sum((norms - 1.0) ** 2), "average the penalties over the batch (ops.mean), don't sum them."),
+        ]
+        for value, hint in diagnoses:
+            if np.isclose(got, value, rtol=1e-4, atol=1e-6):
+                return _report(False, hint)
+        return _report(False, f"got {got:.4f}, expected {want:.4f}: the mean over the batch of "
+                              "(||dD/dx|| - 1)^2 at your points.")
+    flat = tf.Variable(0.0)
+    with tf.GradientTape() as tape:
+        penalty_at_zero = _call(penalty_fn, _QuadraticCritic(flat), real.copy(), fake.copy())
+    try:
+        gradient = tape.gradient(penalty_at_zero, flat)
+    except (TypeError, ValueError):  # a Python or numpy number: nothing to differentiate
+        gradient = None
+    if gradient is None:
+        return _report(False, "the penalty does not depend on the critic's weights: compute dD/dx with a "
+                              "GradientTape inside your function (not with numpy), so D's optimizer can follow it.")
+    if not np.isfinite(float(gradient)):
+        return _report(False, "the penalty's gradient is NaN where the critic's input gradient is exactly zero "
+                              "(the square root's slope is infinite at 0): add a small epsilon, "
+                              "sqrt(sum(g^2) + 1e-12).")
+    return _report(True, "one uniform weight per image, the mean of (||dD/dx|| - 1)^2, and a finite "
+                         "gradient even where dD/dx = 0.")
+
+
+@_checker
+def check_hinge_loss(loss_fn) -> bool:
+    """Exercise (09): the hinge loss of D, mean relu(1 - real) + mean relu(1 + fake).
+
+    Taught in notebooks/09_stabilizing_training.ipynb.
+    """
+    from pgan.losses import discriminator_loss, hinge_discriminator_loss
+
+    real, fake = _fixed_logits()
+    real = real.copy()
+    fake = fake.copy()
+    real[2:6, 0] = [0.5, 1.0, 1.5, -0.5]  # scores on both sides of the margins
+    fake[2:6, 0] = [-0.5, -1.0, -1.5, 0.5]
+    got = _scalar(_call(loss_fn, real.copy(), fake.copy()), "one number (the mean loss)")
+    want = _scalar(hinge_discriminator_loss(real, fake))
+    if np.isclose(got, want, rtol=1e-5, atol=1e-5):
+        return _report(True, f"{got:.4f}: zero for real scores above +1 and fake scores below -1.")
+    relu = lambda x: np.maximum(x, 0.0)  # noqa: E731
+    diagnoses = [
+        (_scalar(hinge_discriminator_loss(fake, real)), "real and fake are swapped: push real scores above +1, "
+                                                         "relu(1 - real), and fake scores below -1, relu(1 + fake)."),
+        (np.mean(1.0 - real) + np.mean(1.0 + fake), "without the relu the loss keeps rewarding scores past the "
+                                                      "margin (that is the Wasserstein loss plus 2): clip each "
+                                                      "term at 0 with ops.relu."),
+        (np.mean(relu(real - 1.0)) + np.mean(relu(-1.0 - fake)), "the relu's argument has the wrong sign: "
+                                                                   "relu(1 - real) is zero once real > 1."),
+        (np.sum(relu(1.0 - real)) + np.sum(relu(1.0 + fake)), "average over the batch (ops.mean), don't sum."),
+        (np.mean(np.concatenate([relu(1.0 - real), relu(1.0 + fake)])),
+         "average each term over its own batch, then add the two means."),
+        (_scalar(discriminator_loss(real, fake)), "that is the cross-entropy loss of notebook 03; the hinge loss "
+                                                   "is relu(1 - real) + relu(1 + fake)."),
+    ]
+    for value, hint in diagnoses:
+        if np.isclose(got, value, rtol=1e-5, atol=1e-5):
+            return _report(False, hint)
+    return _report(False, f"got {got:.4f}, expected {want:.4f}: mean relu(1 - real) + mean relu(1 + fake).")
+
+
+# --- 10 Conditional products ---------------------------------------------------------------
+
+
+@_checker
+def check_projection_logit(logit_fn) -> bool:
+    """Exercise (10): ``logit_fn(features, unconditional_logit, class_embeddings, labels)``, the projection logit.
+
+    ``features`` phi(x) (batch, F), ``unconditional_logit`` psi(phi(x)) (batch, 1),
+    ``class_embeddings`` (num_classes, F), ``labels`` (batch,) ints; the answer is
+    psi(phi(x)) + <embed(y), phi(x)>, shape (batch, 1). Compared with the output of a
+    small :func:`pgan.models.build_conditional_discriminator` (head="projection").
+    Taught in notebooks/10_conditional_products.ipynb.
+    """
+    import keras
+
+    from pgan import models
+
+    discriminator = models.build_conditional_discriminator(
+        num_classes=10, width=4, dropout=0.0, head="projection", name="check_projection"
+    )
+    rng = np.random.default_rng(10)
+    images = rng.uniform(-1.0, 1.0, (8, 28, 28, 1)).astype(np.float32)
+    labels = np.array([0, 3, 7, 7, 9, 1, 5, 2], dtype=np.int32)
+    parts = keras.Model(discriminator.inputs, [discriminator.get_layer("flatten").output,
+                                                discriminator.get_layer("logit").output])
+    features, logit = (np.asarray(keras.ops.convert_to_numpy(t), dtype=np.float32)
+                       for t in parts([images, labels], training=False))
+    embeddings = np.asarray(keras.ops.convert_to_numpy(discriminator.get_layer("label_embedding").embeddings))
+    want = np.asarray(keras.ops.convert_to_numpy(discriminator([images, labels], training=False)), dtype=np.float64)
+    got = np.asarray(keras.ops.convert_to_numpy(
+        _call(logit_fn, features.copy(), logit.copy(), embeddings.copy(), labels.copy())), dtype=np.float64)
+    batch = len(labels)
+    projection = np.sum(embeddings[labels] * features, axis=1, keepdims=True)
+    if got.shape == (batch, batch):
+        return _report(False, f"shape {got.shape}: you dotted every image with every label's embedding; take each "
+                              "row's own dot product, ops.sum(embedded * features, axis=-1, keepdims=True).")
+    if got.shape == (batch,):
+        return _report(False, f"shape {got.shape}: keep one column, ({batch}, 1), like D's other logits "
+                              "(keepdims=True).")
+    if got.shape != want.shape:
+        return _report(False, f"shape {got.shape}, expected {want.shape}: one logit per image.")
+    tolerance = {"rtol": 1e-4, "atol": 1e-5}
+    if np.allclose(got, want, **tolerance):
+        return _report(True, f"{want.shape} logits, equal to the projection discriminator's own output.")
+    if np.allclose(got, projection, **tolerance):
+        return _report(False, "add the unconditional logit psi(phi(x)): the projection alone only says how "
+                              "well x fits class y, not whether it looks real.")
+    if np.allclose(got, logit, **tolerance):
+        return _report(False, "the label has no effect: add the dot product of the class embedding "
+                              "embed(y) with the features phi(x).")
+    if np.allclose(got, logit * projection, **tolerance):
+        return _report(False, "add the two terms, psi(phi(x)) + <embed(y), phi(x)>; don't multiply them.")
+    return _report(False, "not the projection discriminator's logit: pick each image's own class embedding, "
+                          "ops.take(class_embeddings, labels, axis=0), and add its dot product with the "
+                          "features to the unconditional logit.")
 
 
 # --- 11 Interactive explorer ---------------------------------------------------------------

@@ -36,6 +36,8 @@ REFERENCES = {
     "check_depth_to_space": superres.depth_to_space,
     "check_psnr": fidelity.psnr,
     "check_slerp": widgets.slerp,
+    "check_hinge_loss": losses.hinge_discriminator_loss,
+    "check_projection_logit": lambda f, logit, e, y: logit + ops.sum(ops.take(e, y, axis=0) * f, axis=-1, keepdims=True),
 }
 
 
@@ -52,6 +54,19 @@ def discriminator_step(generator, discriminator, d_optimizer, real_images, noise
 
 
 REFERENCES["check_discriminator_step"] = discriminator_step
+
+
+def gradient_penalty_reference(critic, real_images, fake_images):
+    """The reference answer of notebook 09's exercise 1 (WGAN-GP)."""
+    weights = keras.random.uniform((ops.shape(real_images)[0],))
+    points = losses.interpolate(real_images, fake_images, weights)
+    with tf.GradientTape() as tape:
+        tape.watch(points)
+        scores = critic(points, training=True)
+    return losses.gradient_penalty(tape.gradient(scores, points))
+
+
+REFERENCES["check_gradient_penalty"] = gradient_penalty_reference
 CHECKERS = sorted(name for name in dir(exercises) if name.startswith("check_"))
 
 
@@ -361,3 +376,100 @@ def test_slerp_rejects_lerp_and_a_wrong_angle(capsys):
 
     assert not exercises.check_slerp(half_angle)
     assert "sin((1 - t) omega)" in feedback(capsys)
+
+
+def penalty_with(weights="uniform", per_image=True, squared_norm=False, epsilon=1e-12, mean_scores=False):
+    """A gradient penalty with one typical mistake switched on."""
+
+    def penalty(critic, real_images, fake_images):
+        batch = ops.shape(real_images)[0]
+        shape = (batch, 1, 1, 1) if per_image else ops.shape(real_images)
+        w = keras.random.uniform(shape) if weights == "uniform" else keras.random.normal(shape)
+        points = w * real_images + (1.0 - w) * fake_images
+        with tf.GradientTape() as tape:
+            tape.watch(points)
+            scores = critic(points, training=True)
+            if mean_scores:
+                scores = ops.mean(scores)
+        squares = ops.sum(ops.square(tape.gradient(scores, points)), axis=(1, 2, 3))
+        norms = squares if squared_norm else ops.sqrt(squares + epsilon)
+        return ops.mean(ops.square(norms - 1.0))
+
+    return penalty
+
+
+def test_gradient_penalty_accepts_the_reference_and_the_notebook_solution(capsys):
+    assert exercises.check_gradient_penalty(gradient_penalty_reference)
+    assert feedback(capsys).startswith("Correct: one uniform weight per image")
+    assert exercises.check_gradient_penalty(penalty_with())
+    assert feedback(capsys).startswith("Correct: ")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (penalty_with(weights="normal"), "not from a normal distribution"),  # the notebook's first version
+        (penalty_with(per_image=False), "one weight per image"),
+        (penalty_with(squared_norm=True), "you used the squared norm"),
+        (penalty_with(epsilon=0.0), "add a small epsilon"),
+        (penalty_with(mean_scores=True), "not their mean"),
+    ],
+)
+def test_gradient_penalty_rejects_typical_mistakes(answer, hint, capsys):
+    assert not exercises.check_gradient_penalty(answer)
+    assert hint in feedback(capsys)
+
+
+def test_gradient_penalty_rejects_numpy_answers_and_a_constant(capsys):
+    def numpy_penalty(critic, real_images, fake_images):  # right value, but no gradient for D's optimizer
+        return float(ops.convert_to_numpy(penalty_with()(critic, real_images, fake_images)))
+
+    assert not exercises.check_gradient_penalty(numpy_penalty)
+    assert "does not depend on the critic's weights" in feedback(capsys)
+    assert not exercises.check_gradient_penalty(lambda critic, real, fake: 0.0)
+    assert "never called critic" in feedback(capsys)
+
+
+def test_hinge_loss_accepts_the_reference(capsys):
+    assert exercises.check_hinge_loss(lambda r, f: ops.mean(ops.relu(1.0 - r)) + ops.mean(ops.relu(1.0 + f)))
+    assert feedback(capsys) == "Correct: 2.7664: zero for real scores above +1 and fake scores below -1.\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda r, f: losses.hinge_discriminator_loss(f, r), "real and fake are swapped"),
+        (lambda r, f: ops.mean(1.0 - r) + ops.mean(1.0 + f), "without the relu"),
+        (lambda r, f: ops.mean(ops.relu(r - 1.0)) + ops.mean(ops.relu(-1.0 - f)), "wrong sign"),
+        (lambda r, f: ops.sum(ops.relu(1.0 - r)) + ops.sum(ops.relu(1.0 + f)), "don't sum"),
+        (losses.discriminator_loss, "cross-entropy loss of notebook 03"),
+        (lambda r, f: ops.relu(1.0 - r), "got an array of shape (64, 1)"),
+    ],
+)
+def test_hinge_loss_rejects_typical_mistakes(answer, hint, capsys):
+    assert not exercises.check_hinge_loss(answer)
+    assert hint in feedback(capsys)
+
+
+def test_projection_logit_accepts_the_reference(capsys):
+    def projection(features, logit, embeddings, labels):
+        return logit + ops.sum(ops.take(embeddings, labels, axis=0) * features, axis=-1, keepdims=True)
+
+    assert exercises.check_projection_logit(projection)
+    assert feedback(capsys) == "Correct: (8, 1) logits, equal to the projection discriminator's own output.\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda f, logit, e, y: ops.sum(ops.take(e, y, axis=0) * f, axis=-1, keepdims=True), "add the unconditional logit"),
+        (lambda f, logit, e, y: logit, "the label has no effect"),
+        (lambda f, logit, e, y: logit + ops.matmul(ops.take(e, y, axis=0), ops.transpose(f)), "every label's embedding"),
+        (lambda f, logit, e, y: logit[:, 0] + ops.sum(ops.take(e, y, axis=0) * f, axis=-1), "keepdims=True"),
+        (lambda f, logit, e, y: logit * ops.sum(ops.take(e, y, axis=0) * f, axis=-1, keepdims=True), "don't multiply"),
+        (lambda f, logit, e, y: logit + ops.sum(e[:1] * f, axis=-1, keepdims=True), "each image's own class embedding"),
+    ],
+)
+def test_projection_logit_rejects_typical_mistakes(answer, hint, capsys):
+    assert not exercises.check_projection_logit(answer)
+    assert hint in feedback(capsys)
