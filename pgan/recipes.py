@@ -12,7 +12,7 @@ RECIPES = {
     # The DCGAN with an EMA generator: the article's losses and optimizer, sampling from the average.
     "stable": {"preset": "dcgan", "epochs": 20, "batch_size": 64, "ema_decay": 0.999},
     # SNGAN-style: hinge loss, spectral norm in D, two time scales, Adam(0, 0.9), an EMA generator.
-    # In this study it collapsed on 10% of the data and as a conditional GAN (recipes.json).
+    # In this study it collapsed as a conditional GAN (benchmarks/results/recipes.json).
     "sngan": {
         "preset": "dcgan", "epochs": 20, "batch_size": 64, "loss": "hinge", "spectral_norm": True,
         "d_learning_rate": 4e-4, "g_learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9,
