@@ -35,6 +35,8 @@ REFERENCE = ROOT / "benchmarks" / "results" / "reference_fcd.json"
 # name -> pgan train options (the run folder is runs/study/NAME).
 STUDY = {
     "workshop_5min": "--recipe workshop --epochs 50 --minutes 5 --seed 0",
+    # The same command again, on the machine with no other job running.
+    "workshop_5min_idle": "--recipe workshop --epochs 50 --minutes 5 --seed 0",
     "tune_plain_ema": "--model workshop --batch-size 64 --epochs 2 --ema-decay 0.99 --seed 0",
     "cond_projection_hinge_ws": "--recipe sngan --conditional projection --model workshop --epochs 6 --seed 0",
     # Trained 6 epochs first, then resumed with --epochs 14 (the same command; resuming continues).
