@@ -739,15 +739,16 @@ def conditional_accuracy(generator, num_per_class: int = 1000, seed: int = 0, ju
     if num_classes is None:
         raise ValueError(f"{generator.name!r} is unconditional; conditional_accuracy needs a conditional generator.")
     judge = judge if judge is not None else load_judge()
-    catalog = data.load_fashion_mnist()
-    _, real_logits = judge_outputs(data.to_model_range(catalog.x_test), "model", judge)
-    real_pred = np.argmax(real_logits, axis=1)
+    # The whole test split, judged once per process and shared with evaluate_images at N = 10,000.
+    ref = real_reference(MAX_REFERENCE, 0, judge)
+    real_pred = ref["test_predictions"]
+    real_labels = fashion_mnist().y_test[ref["test_index"]]
     rows = []
     for c in range(num_classes):
         images = sampling.generate_images(generator, num_per_class, seed=seed + c, labels=c)
         _, logits = judge_outputs(images, "model", judge)
         generated = float(np.mean(np.argmax(logits, axis=1) == c))
-        real = float(np.mean(real_pred[catalog.y_test == c] == c))
+        real = float(np.mean(real_pred[real_labels == c] == c))
         rows.append({
             "class": c, "name": data.CLASS_NAMES[c] if c < len(data.CLASS_NAMES) else str(c),
             "generated_accuracy": generated, "real_accuracy": real,

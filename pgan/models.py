@@ -133,18 +133,33 @@ def build_discriminator(
     return keras.Model(image, logit, name=name)
 
 
-def build_gan_models(preset: str = "dcgan", image_shape=(28, 28, 1)):
+def build_gan_models(
+    preset: str = "dcgan",
+    image_shape=(28, 28, 1),
+    conditional: str | None = None,
+    num_classes: int = 10,
+    dropout: float = 0.3,
+    spectral_norm: bool = False,
+):
     """Build ``(generator, discriminator)`` for a named preset ("dcgan" or "workshop").
+
+    ``conditional`` ("projection" or "acgan") builds the class-conditional pair
+    (:func:`build_conditional_generator`, :func:`build_conditional_discriminator`)
+    at the preset's sizes; ``dropout`` and ``spectral_norm`` go to the discriminator.
 
     Taught in notebooks/04_building_dcgan.ipynb.
     """
     if preset not in PRESETS:
         raise ValueError(f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
     p = PRESETS[preset]
-    generator = build_generator(
-        p["latent_dim"], image_shape, width=p["g_width"], kernel_size=p["kernel_size"]
-    )
-    discriminator = build_discriminator(image_shape, width=p["d_width"], kernel_size=p["kernel_size"])
+    g_args = {"width": p["g_width"], "kernel_size": p["kernel_size"]}
+    d_args = {"width": p["d_width"], "kernel_size": p["kernel_size"], "dropout": dropout,
+              "spectral_norm": spectral_norm}
+    if conditional is None:
+        return (build_generator(p["latent_dim"], image_shape, **g_args),
+                build_discriminator(image_shape, **d_args))
+    generator = build_conditional_generator(p["latent_dim"], num_classes, image_shape, **g_args)
+    discriminator = build_conditional_discriminator(num_classes, image_shape, head=conditional, **d_args)
     return generator, discriminator
 
 

@@ -258,26 +258,12 @@ def dtype_policy(name: str | None):
         keras.config.set_dtype_policy(previous)
 
 
-def _build_networks(config: TrainConfig, image_shape, num_classes: int):
-    p = models.PRESETS[config.preset]
-    d_args = {"width": p["d_width"], "kernel_size": p["kernel_size"], "dropout": config.dropout,
-              "spectral_norm": config.spectral_norm}
-    if config.conditional is None:
-        generator = models.build_generator(p["latent_dim"], image_shape, width=p["g_width"],
-                                           kernel_size=p["kernel_size"])
-        return generator, models.build_discriminator(image_shape, **d_args)
-    generator = models.build_conditional_generator(
-        p["latent_dim"], num_classes, image_shape, width=p["g_width"], kernel_size=p["kernel_size"]
-    )
-    discriminator = models.build_conditional_discriminator(
-        num_classes, image_shape, head=config.conditional, **d_args
-    )
-    return generator, discriminator
-
-
 def build_gan(config: TrainConfig, image_shape=(28, 28, 1), num_classes: int = 10) -> GAN:
     """Build and compile the GAN for ``config`` (call inside the strategy's scope)."""
-    generator, discriminator = _build_networks(config, image_shape, num_classes)
+    generator, discriminator = models.build_gan_models(
+        config.preset, image_shape, conditional=config.conditional, num_classes=num_classes,
+        dropout=config.dropout, spectral_norm=config.spectral_norm,
+    )
     gan = GAN(generator, discriminator, seed=config.seed, ema_decay=config.ema_decay)
 
     def adam(rate):

@@ -330,7 +330,8 @@ class GAN(keras.Model):
 
         ``discriminate(images, labels) -> (logits, class_logits)`` runs D in training
         mode; ``input_gradients(images, labels)`` returns dD/dx (backend-specific).
-        Returns ``(loss, real_logits, fake_logits, real_class_logits)``.
+        Returns ``(loss, real_logits, fake_logits, real_class_logits, fake_class_logits)``
+        (the class logits are None without an AC-GAN head).
         """
         real_logits, real_cls = discriminate(self._augmented(real, seeds), labels)
         fake_logits, fake_cls = discriminate(self._augmented(fake, seeds), labels)
@@ -346,7 +347,7 @@ class GAN(keras.Model):
         if self.r1_weight:
             real32 = ops.cast(real, "float32")
             loss = loss + 0.5 * self.r1_weight * losses.r1_penalty(input_gradients(real32, labels))
-        return loss, real_logits, fake_logits, (fake_logits, fake_cls, real_cls)
+        return loss, real_logits, fake_logits, real_cls, fake_cls
 
     def _g_loss_from(self, fake_logits, fake_cls, real_logits, labels):
         loss = self.g_loss_fn(fake_logits, real_logits)
@@ -409,7 +410,7 @@ class GAN(keras.Model):
         if self.update == "simultaneous":
             with tf.GradientTape(persistent=True) as tape:
                 fake = generate()
-                d_loss, real_logits, fake_logits, (_, fake_cls, real_cls) = self._d_objective(
+                d_loss, real_logits, fake_logits, real_cls, fake_cls = self._d_objective(
                     discriminate, input_gradients, real, labels, fake, seeds
                 )
                 g_loss = self._g_loss_from(fake_logits, fake_cls, real_logits, labels)
@@ -422,7 +423,7 @@ class GAN(keras.Model):
             for _ in range(self.n_critic):
                 fake = generate()
                 with tf.GradientTape() as tape:
-                    d_loss, real_logits, fake_logits, (_, _, real_cls) = self._d_objective(
+                    d_loss, real_logits, fake_logits, real_cls, _ = self._d_objective(
                         discriminate, input_gradients, real, labels, fake, seeds
                     )
                     d_scaled = self._scaled(self.d_optimizer, d_loss)
@@ -502,7 +503,7 @@ class GAN(keras.Model):
                 fake, new_g_state = generator.stateless_call(g_vars, g_state, self._g_inputs(z, labels), training=True)
                 box = [d_state]
                 discriminate, input_gradients = d_functions(d_vars, box)
-                d_loss, real_logits, fake_logits, (_, fake_cls, real_cls) = self._d_objective(
+                d_loss, real_logits, fake_logits, real_cls, fake_cls = self._d_objective(
                     discriminate, input_gradients, real, labels, fake, seeds
                 )
                 g_loss = self._g_loss_from(fake_logits, fake_cls, real_logits, labels)
@@ -522,7 +523,7 @@ class GAN(keras.Model):
                 def d_loss_fn(d_vars, fake=fake, d_state=d_state):
                     box = [d_state]
                     discriminate, input_gradients = d_functions(d_vars, box)
-                    d_loss, real_logits, fake_logits, (_, _, real_cls) = self._d_objective(
+                    d_loss, real_logits, fake_logits, real_cls, _ = self._d_objective(
                         discriminate, input_gradients, real, labels, fake, seeds
                     )
                     return d_loss, (real_logits, fake_logits, real_cls, box[0])

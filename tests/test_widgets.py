@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pgan import fidelity, judge, models, sampling, superres, widgets
+from pgan import data, fidelity, judge, models, sampling, superres, widgets
 from pgan.training import GAN
+from pgan.widgets._common import _generate
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_judge_directions_are_orthonormal_ordered_and_move_the_products(dcgan):
 
     def moved(direction):
         features = [
-            judge.judge_features(widgets._generate(dcgan, z + s * direction)) for s in (-2, 2)
+            judge.judge_features(_generate(dcgan, z + s * direction)) for s in (-2, 2)
         ]
         return np.linalg.norm(features[1] - features[0], axis=1).mean()
 
@@ -142,7 +143,7 @@ def test_latent_explorer_class_dropdown_for_conditional_generators(conditional):
     assert explorer.class_dropdown is not None
     assert explorer.class_dropdown in explorer.widget.children[0].children
     assert [label for label, _ in explorer.class_dropdown.options][1:] == list(
-        widgets.data.CLASS_NAMES
+        data.CLASS_NAMES
     )
     np.testing.assert_array_equal(explorer.state["labels"], np.arange(10))  # all classes in turn
     everything = explorer.image.value
@@ -291,7 +292,7 @@ def test_monitor_updates_in_place_during_fit(tiny_images, capsys):
     monitor.samples_image.observe(lambda change: grids.append(bytes(change["new"])), names="value")
     monitor.status.observe(lambda change: statuses.append(change["new"]), names="value")
     monitor.curves_image.observe(lambda change: curves.append(change["new"]), names="value")
-    dataset = widgets.data.make_dataset(tiny_images, batch_size=32, subset=128)  # 4 batches/epoch
+    dataset = data.make_dataset(tiny_images, batch_size=32, subset=128)  # 4 batches/epoch
     gan.fit(dataset, epochs=2, verbose=0, callbacks=[monitor])
     assert monitor.history["epoch"] == [1, 2]
     assert {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"} <= set(monitor.history)
@@ -310,7 +311,7 @@ def test_monitor_updates_in_place_during_fit(tiny_images, capsys):
     assert len(curves) == 2  # the curves are redrawn at epoch ends only
     assert capsys.readouterr().out == ""  # nothing printed: the display updates in place
     np.testing.assert_allclose(
-        monitor.state["images"], widgets._generate(gan.generator, monitor._noise), atol=1e-6
+        monitor.state["images"], _generate(gan.generator, monitor._noise), atol=1e-6
     )
 
 

@@ -22,8 +22,6 @@ here: ``from pgan import widgets; widgets.LatentExplorer(generator)``.
 Importing ``pgan`` alone does not import this package (nor ipywidgets, nor Keras).
 """
 
-from pgan import data, plotting, sampling  # noqa: F401  (still reachable as widgets.data, ...)
-from pgan.widgets._common import _generate as _generate
 from pgan.widgets._common import class_names_of, figure_png, to_png
 from pgan.widgets.interpolation import (
     INTERPOLATIONS,
