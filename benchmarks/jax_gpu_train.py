@@ -77,6 +77,7 @@ def main(argv=None) -> int:
         def on_epoch_end(self, epoch, logs=None):
             float(logs["d_loss"])  # waits for the epoch's last step
             epoch_seconds.append(time.perf_counter() - self.start)
+            print(f"epoch {epoch + 1}: {epoch_seconds[-1]:.2f} s", file=sys.stderr, flush=True)
 
     keras.utils.set_random_seed(args.seed)
     config = runs.TrainConfig(preset=args.model, epochs=args.epochs, batch_size=args.batch_size,

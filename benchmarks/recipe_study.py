@@ -11,7 +11,11 @@ reference's FCD by epoch (from benchmarks/checkpoint_fcd.py's output).
     python benchmarks/recipe_study.py                 # train what is missing, score all
     python benchmarks/recipe_study.py --only workshop_5min --no-train
 
-Long: the full study took hours on a 2-core CPU; a GPU does it in minutes.
+Long: the full study took hours on a 2-core CPU; a GPU does it in minutes. The
+``gpu_*`` entries ran on a GPU machine with Keras on JAX and no TensorFlow
+(benchmarks/gpu_session.sh): there ``--out-dir DIR`` keeps runs, grids and one
+scored row per run under DIR, and back here ``--merge DIR`` adds those rows and
+grids to the study.
 """
 
 from __future__ import annotations
@@ -28,15 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RUNS = ROOT / "runs" / "study"
-FIGURES = ROOT / "docs" / "figures" / "recipes"
+DOCS_FIGURES = FIGURES = ROOT / "docs" / "figures" / "recipes"
 RESULTS = ROOT / "benchmarks" / "results" / "recipes.json"
 REFERENCE = ROOT / "benchmarks" / "results" / "reference_fcd.json"
 
 # name -> pgan train options (the run folder is runs/study/NAME).
 STUDY = {
-    "workshop_5min": "--recipe workshop --epochs 50 --minutes 5 --seed 0",
+    "workshop_5min": "--recipe workshop --epochs 50 --minutes 4 --seed 0",
     # The same command again, on the machine with no other job running.
-    "workshop_5min_idle": "--recipe workshop --epochs 50 --minutes 5 --seed 0",
+    "workshop_5min_idle": "--recipe workshop --epochs 50 --minutes 4 --seed 0",
     "tune_plain_ema": "--model workshop --batch-size 64 --epochs 2 --ema-decay 0.99 --seed 0",
     "cond_projection_hinge_ws": "--recipe sngan --conditional projection --model workshop --epochs 6 --seed 0",
     # Trained 6 epochs first, then resumed with --epochs 14 (the same command; resuming continues).
@@ -49,12 +53,29 @@ STUDY = {
     "data10_sngan_noaug": "--recipe sngan --model workshop --subset 6000 --epochs 30 --ema-decay 0.999 --seed 0",
     "data1_aug": "--recipe small_data --model workshop --subset 600 --epochs 150 --seed 0",
     "data1_noaug": "--recipe small_data --model workshop --subset 600 --epochs 150 --augment none --seed 0",
+    # On one GPU (benchmarks/gpu_session.sh: Keras on JAX, runs side by side), full-size networks.
+    "gpu_stable": "--recipe stable --epochs 40 --minutes 4 --seed 0",
+    "gpu_sngan": "--recipe sngan --epochs 40 --minutes 4 --seed 0",
+    "gpu_wgan_gp": "--recipe wgan_gp --epochs 40 --minutes 4 --seed 0",
+    "gpu_conditional": "--recipe conditional --epochs 40 --minutes 4 --seed 0",
+    "gpu_data10_aug": "--recipe small_data --subset 6000 --epochs 200 --minutes 4 --seed 0",
+    "gpu_data10_noaug": "--recipe small_data --subset 6000 --epochs 200 --minutes 4 --augment none --seed 0",
+    "gpu_data1_aug": "--recipe small_data --subset 600 --epochs 600 --ema-decay 0.995 --minutes 4 --seed 0",
+    "gpu_data1_noaug": "--recipe small_data --subset 600 --epochs 600 --ema-decay 0.995 --minutes 4 "
+                       "--augment none --seed 0",
 }
 
 
-def train(name: str) -> None:
-    command = [sys.executable, "-m", "pgan", "train", *shlex.split(STUDY[name]),
+def use_out_dir(out_dir: Path) -> None:
+    """Device mode: runs, grids and scored rows under ``out_dir`` (see the module docstring)."""
+    global RUNS, FIGURES
+    RUNS, FIGURES = out_dir / "runs", out_dir / "figures"
+
+
+def train(name: str, extra_args: str = "") -> None:
+    command = [sys.executable, "-m", "pgan", "train", *shlex.split(STUDY[name]), *shlex.split(extra_args),
                "--out", str(RUNS / name), "--verbose", "2"]
+    RUNS.mkdir(parents=True, exist_ok=True)
     log = (RUNS / f"{name}.log").open("a")
     subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -86,7 +107,8 @@ def score(name: str) -> dict:
         **{k: result[k] for k in ("fcd", "kid", "precision", "recall", "class_tv", "classes_present",
                                   "memorization_flag", "memorized_share_feature")},
         "final_losses": {k: history[k] for k in ("d_loss", "g_loss") if k in history},
-        "grid": str(grid.relative_to(ROOT)),
+        "hardware": run.get("hardware"),
+        "grid": f"docs/figures/recipes/{name}.png",
         "conditional_accuracy": conditional,
     }
 
@@ -97,25 +119,41 @@ def main(argv=None) -> int:
     parser.add_argument("--no-train", action="store_true", help="score finished runs only")
     parser.add_argument("--publish", nargs=2, metavar=("RUN", "NAME"), default=None,
                         help="copy the scored run RUN to data/pretrained/NAME.keras with a model card")
+    parser.add_argument("--out-dir", type=Path, default=None,
+                        help="device mode: keep runs, grids and scored rows (DIR/rows/NAME.json) under DIR")
+    parser.add_argument("--extra-args", default="", help="pgan train options appended (a smoke test: "
+                        "'--subset 256 --epochs 1')")
+    parser.add_argument("--merge", type=Path, default=None, metavar="DIR",
+                        help="add the rows and grids of a device run (an --out-dir) to the study")
     args = parser.parse_args(argv)
 
     from pgan.runtime import backend_versions, quiet_tensorflow
 
     quiet_tensorflow()
-    RUNS.mkdir(parents=True, exist_ok=True)
+    if args.out_dir:
+        use_out_dir(args.out_dir)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
     rows = {row["name"]: row for row in previous.get("runs", [])}
-    for name in args.only or STUDY:
+    if args.merge:
+        rows.update(merge(args.merge))
+        use_out_dir(args.merge)  # --publish takes the run from there
+    for name in [] if args.merge else args.only or STUDY:
         if not args.no_train:
-            train(name)
+            train(name, args.extra_args)
         if not (RUNS / name / "run.json").exists():
             print(f"{name}: not trained yet, skipped", file=sys.stderr)
             continue
         rows[name] = score(name)
         print(json.dumps({k: rows[name][k] for k in ("name", "fcd", "class_tv", "train_seconds")}), flush=True)
+        if args.out_dir:
+            (args.out_dir / "rows").mkdir(parents=True, exist_ok=True)
+            (args.out_dir / "rows" / f"{name}.json").write_text(json.dumps(rows[name], indent=1) + "\n")
+    if args.out_dir:
+        return 0
     reference = json.loads(REFERENCE.read_text()) if REFERENCE.exists() else {"results": []}
     study = {
-        "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU (shared VM)",
+        "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU (shared VM), "
+                    "except the gpu_* runs (each row names its hardware)",
         "versions": backend_versions(),
         "judge": "pgan judge (data/pretrained/judge.keras), N = 10,000 samples, noise seed 0",
         "reference": {
@@ -133,6 +171,20 @@ def main(argv=None) -> int:
     if args.publish:
         publish(*args.publish, rows[args.publish[0]])
     return 0
+
+
+def merge(out_dir: Path) -> dict:
+    """The scored rows of a device run (``--out-dir``), their grids copied to docs/figures/recipes."""
+    import shutil
+
+    rows = {}
+    for path in sorted((out_dir / "rows").glob("*.json")):
+        row = json.loads(path.read_text())
+        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out_dir / "figures" / f"{row['name']}.png", DOCS_FIGURES / f"{row['name']}.png")
+        rows[row["name"]] = row
+        print(f"merged {row['name']}: FCD {row['fcd']:.2f}")
+    return rows
 
 
 def publish(name: str, as_name: str, row: dict) -> None:
