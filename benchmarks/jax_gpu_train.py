@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--subset", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps-per-execution", type=int, default=1, help="training steps per compiled call")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     parser.add_argument("--out", type=Path, default=None, help="also save generator.keras and samples.png here")
     args = parser.parse_args(argv)
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     config = runs.TrainConfig(preset=args.model, epochs=args.epochs, batch_size=args.batch_size,
-                              subset=args.subset, seed=args.seed)
+                              subset=args.subset, seed=args.seed, steps_per_execution=args.steps_per_execution)
     gan = runs.build_gan(config, images.shape[1:])
     dataset = DeviceImages(images, args.batch_size, args.seed)
     start = time.perf_counter()
@@ -97,6 +98,7 @@ def main(argv=None) -> int:
         "model": args.model,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
+        "steps_per_execution": args.steps_per_execution,
         "num_train_images": int(len(images)),
         "train_seconds": round(wall, 2),
         "first_epoch_seconds": round(epoch_seconds[0], 2),

@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--strategy", choices=["mirrored"], default=None, help="all local GPUs")
     train.add_argument("--jit-compile", action="store_true", default=None,
                        help="XLA on TensorFlow (helps on GPU, slower on CPU); always on with JAX")
+    train.add_argument("--steps-per-execution", type=_positive_int, default=None,
+                       help="training steps per compiled call (e.g. 8 on a GPU: less per-step overhead)")
     train.add_argument("--tensorboard", action="store_true", default=None, help="write TensorBoard logs to OUT/logs")
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
@@ -159,7 +161,7 @@ _TRAIN_FIELDS = {
     "augment": "augment", "n_critic": "n_critic", "gp_weight": "gp_weight", "r1_weight": "r1_weight",
     "label_smoothing": "label_smoothing", "clip_norm": "clip_norm", "minutes": "time_limit_minutes",
     "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
-    "tensorboard": "tensorboard",
+    "tensorboard": "tensorboard", "steps_per_execution": "steps_per_execution",
 }
 
 
