@@ -107,11 +107,12 @@ def gpu_devices() -> list[str]:
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return [d.name for d in tf.config.list_physical_devices("GPU")]
+        gpus = tf.config.list_physical_devices("GPU")
+        return [tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in gpus]
     if backend == "jax":
         import jax
 
-        return [str(d) for d in jax.devices() if d.platform == "gpu"]
+        return [f"{d} ({d.device_kind})" for d in jax.devices() if d.platform == "gpu"]
     return []
 
 
