@@ -7,7 +7,10 @@
 #     OUT=build/gpu bash benchmarks/gpu_session.sh
 #
 # 1. benchmarks/jax_gpu_train.py alone on the GPU: 50 epochs of the article's DCGAN at
-#    batch 256 (data kept on the GPU), then 10 epochs at batch 1024.
+#    batch 256 (data kept on the GPU) and 10 epochs of a minimal hand-written JAX loop of
+#    the same models, then 10 epochs with the simultaneous update, then batch 1024.
+#    (The session of 2026-11-26 ran the version before the minimal loop and the
+#    simultaneous run were added.)
 # 2. The gpu_* entries of benchmarks/recipe_study.py side by side (one process each,
 #    GPU memory allocated on demand), each trained with `pgan train --minutes ...` and
 #    scored with the judge. Back on the workstation:
@@ -34,9 +37,13 @@ stamp "start on $(nvidia-smi --query-gpu=name,memory.total,driver_version --form
 python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)" \
     | tee -a "$OUT/summary.txt"
 
-timeout 200 python3 benchmarks/jax_gpu_train.py --epochs "$BENCH_EPOCHS" --batch-size 256 ${BENCH_EXTRA:-} \
+timeout 240 python3 benchmarks/jax_gpu_train.py --epochs "$BENCH_EPOCHS" --batch-size 256 ${BENCH_EXTRA:-} \
+    --minimal-epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
     --out "$WORK/study/bench_dcgan_b256" >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b256.log"
 stamp "bench b256: $(tail -n 1 "$OUT/bench.jsonl")"
+timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
+    --batch-size 256 --update simultaneous ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b256_sim.log"
+stamp "bench b256 simultaneous: $(tail -n 1 "$OUT/bench.jsonl")"
 timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
     --batch-size 1024 ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b1024.log"
 stamp "bench b1024: $(tail -n 1 "$OUT/bench.jsonl")"

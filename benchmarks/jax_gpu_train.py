@@ -35,6 +35,12 @@ def main(argv=None) -> int:
     parser.add_argument("--subset", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps-per-execution", type=int, default=1, help="training steps per compiled call")
+    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating",
+                        help="alternating: D step, then G step on fresh noise (pgan's default); simultaneous: "
+                             "one generator pass for both updates (the TF tutorial's loop, less work per step)")
+    parser.add_argument("--minimal-epochs", type=int, default=0,
+                        help="also time this many epochs of a minimal hand-written JAX loop of the same models "
+                             "(simultaneous update, as the TF tutorial), after the fit() run")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     parser.add_argument("--out", type=Path, default=None, help="also save generator.keras and samples.png here")
     args = parser.parse_args(argv)
@@ -82,7 +88,8 @@ def main(argv=None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     config = runs.TrainConfig(preset=args.model, epochs=args.epochs, batch_size=args.batch_size,
-                              subset=args.subset, seed=args.seed, steps_per_execution=args.steps_per_execution)
+                              subset=args.subset, seed=args.seed, steps_per_execution=args.steps_per_execution,
+                              update=args.update)
     gan = runs.build_gan(config, images.shape[1:])
     dataset = DeviceImages(images, args.batch_size, args.seed)
     start = time.perf_counter()
@@ -99,6 +106,7 @@ def main(argv=None) -> int:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "steps_per_execution": args.steps_per_execution,
+        "update": args.update,
         "num_train_images": int(len(images)),
         "train_seconds": round(wall, 2),
         "first_epoch_seconds": round(epoch_seconds[0], 2),
@@ -111,8 +119,77 @@ def main(argv=None) -> int:
         "jax": jax.__version__,
         "device": str(jax.devices()[0]),
     }
+    if args.minimal_epochs:
+        minimal = minimal_loop_img_per_s(args, images, dataset.images)
+        result["minimal_loop"] = minimal
+        result["ratio_fit_to_minimal"] = round(result["img_per_s_steady"] / minimal["img_per_s_steady"], 3)
     print(json.dumps(result))
     return 0
+
+
+def minimal_loop_img_per_s(args, images, device_images) -> dict:
+    """A minimal hand-written JAX loop (the TF DCGAN tutorial's shape) of freshly built models.
+
+    One jitted step: generate a batch, score real and fake, and take both gradients from that
+    one forward pass (``jax.vjp``), then Adam on each network. No metrics, callbacks or EMA:
+    the floor that ``GAN.fit`` is compared with.
+    """
+    import jax
+    import keras
+    from keras import ops
+
+    from pgan import models
+
+    generator, discriminator = models.build_gan_models(args.model, images.shape[1:])
+    latent = generator.input_shape[-1]
+    g_opt, d_opt = (keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(2))
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+
+    def bce(logits, target):
+        return ops.mean(ops.binary_crossentropy(ops.full_like(logits, target), logits, from_logits=True))
+
+    @jax.jit
+    def step(state, real, key):
+        g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots = state
+        z = jax.random.normal(key, (real.shape[0], latent))
+
+        def forward(g_tv, d_tv):
+            fake, new_g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
+            real_logits, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, real, training=True)
+            fake_logits, new_d_ntv = discriminator.stateless_call(d_tv, new_d_ntv, fake, training=True)
+            d_loss = bce(real_logits, 1.0) + bce(fake_logits, 0.0)
+            return (d_loss, bce(fake_logits, 1.0)), (new_g_ntv, new_d_ntv)
+
+        (d_loss, g_loss), pullback, (g_ntv, d_ntv) = jax.vjp(forward, g_tv, d_tv, has_aux=True)
+        _, d_grads = pullback((ops.ones_like(d_loss), ops.zeros_like(g_loss)))
+        g_grads, _ = pullback((ops.zeros_like(d_loss), ops.ones_like(g_loss)))
+        d_tv, d_slots = d_opt.stateless_apply(d_slots, d_grads, d_tv)
+        g_tv, g_slots = g_opt.stateless_apply(g_slots, g_grads, g_tv)
+        return (g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots), d_loss + g_loss
+
+    state = tuple([v.value for v in variables] for variables in (
+        generator.trainable_variables, generator.non_trainable_variables,
+        discriminator.trainable_variables, discriminator.non_trainable_variables,
+        g_opt.variables, d_opt.variables))
+    key = jax.random.key(args.seed)
+    steps = len(device_images) // args.batch_size
+    seconds = []
+    for _ in range(args.minimal_epochs):
+        key, shuffle_key = jax.random.split(key)
+        order = jax.random.permutation(shuffle_key, len(device_images))
+        start = time.perf_counter()
+        for index in range(steps):
+            key, step_key = jax.random.split(key)
+            batch = device_images[order[index * args.batch_size : (index + 1) * args.batch_size]]
+            state, loss = step(state, batch, step_key)
+        float(loss)  # waits for the epoch's last step
+        seconds.append(time.perf_counter() - start)
+    steady = seconds[1:] or seconds
+    return {"epochs": args.minimal_epochs, "first_epoch_seconds": round(seconds[0], 2),
+            "steady_epoch_seconds": round(statistics.median(steady), 3),
+            "img_per_s_steady": round(steps * args.batch_size / statistics.median(steady), 1),
+            "final_loss_sum": round(float(loss), 4)}
 
 
 if __name__ == "__main__":

@@ -364,3 +364,49 @@ def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path, m
     np.testing.assert_array_equal(tf_out["hinge_gp_ema_draws"], [3, 2])
     for key in tf_out:  # losses, accuracies, every weight (EMA included) after one step
         np.testing.assert_allclose(jax_out[key], tf_out[key], atol=2e-4, rtol=2e-4, err_msg=key)
+
+
+GPU_SCRIPT_SMOKE = """
+import runpy, sys
+sys.argv = ["jax_gpu_train.py", *sys.argv[1:]]
+runpy.run_path("benchmarks/jax_gpu_train.py", run_name="__main__")
+"""
+
+
+def test_gpu_benchmark_script_runs_fit_and_the_minimal_loop_without_tensorflow():
+    # The script a GPU session runs (benchmarks/gpu_session.sh), here on the CPU on a tiny subset.
+    result = run_jax(GPU_SCRIPT_SMOKE, "--epochs", "2", "--subset", "256", "--batch-size", "64",
+                     "--update", "simultaneous", "--minimal-epochs", "2", without_tensorflow=True)
+    assert result["num_train_images"] == 256 and result["update"] == "simultaneous"
+    assert result["finite"] and result["img_per_s_steady"] > 0
+    assert set(result["final"]) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
+    minimal = result["minimal_loop"]
+    assert minimal["epochs"] == 2 and minimal["img_per_s_steady"] > 0 and np.isfinite(minimal["final_loss_sum"])
+    assert result["ratio_fit_to_minimal"] > 0
+
+
+STEPS_PER_EXECUTION_SCRIPT = """
+import json
+import keras
+import numpy as np
+from pgan import runs
+
+images = (np.random.default_rng(0).random((256, 28, 28, 1)) * 255).astype("uint8")
+weights, logs = {}, {}
+for spe in (1, 4):
+    keras.utils.set_random_seed(0)
+    config = runs.TrainConfig(preset="workshop", epochs=1, batch_size=64, seed=0, steps_per_execution=spe,
+                              ema_decay=0.9)
+    gan = runs.build_gan(config)
+    history = gan.fit(runs.ImageBatches(images, 64, seed=0), epochs=1, verbose=0, shuffle=False).history
+    weights[spe] = np.concatenate([np.ravel(keras.ops.convert_to_numpy(v)) for v in gan.ema_generator.weights
+                                   + gan.discriminator.weights])
+    logs[spe] = {k: float(v[-1]) for k, v in history.items()}
+print(json.dumps({"max_diff": float(np.abs(weights[1] - weights[4]).max()), "logs": logs}))
+"""
+
+
+def test_steps_per_execution_changes_nothing_but_speed_on_jax():
+    result = run_jax(STEPS_PER_EXECUTION_SCRIPT)
+    assert result["max_diff"] < 1e-6
+    assert result["logs"]["1"] == pytest.approx(result["logs"]["4"], abs=1e-6)

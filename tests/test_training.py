@@ -79,6 +79,20 @@ def test_seed_reproduces_training_and_samples(tiny_images):
     assert not np.allclose(results[0], other)
 
 
+def test_steps_per_execution_gives_the_same_training(tiny_images):
+    # Several steps per compiled call is a speed knob only (pgan train --steps-per-execution).
+    results = []
+    for steps in (1, 4):
+        keras.utils.set_random_seed(3)
+        gan = small_gan(seed=3, steps_per_execution=steps)
+        history = gan.fit(data.make_dataset(tiny_images, 16, subset=128), epochs=1, verbose=0).history
+        results.append((weights(gan.generator) + weights(gan.discriminator), history["d_loss"][-1]))
+    for a, b in zip(results[0][0], results[1][0], strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert results[0][1] == pytest.approx(results[1][1], abs=1e-6)
+    assert runs.TrainConfig(steps_per_execution=8).steps_per_execution == 8
+
+
 def test_non_finite_loss_stops_with_a_clear_message(tiny_images):
     gan = small_gan(g_loss=lambda logits: keras.ops.mean(logits) * np.nan)
     with pytest.raises(TrainingDivergedError, match=r"g_loss \(the generator loss\) became nan.*resume"):
