@@ -38,9 +38,12 @@ REFERENCE = ROOT / "benchmarks" / "results" / "reference_fcd.json"
 
 # name -> pgan train options (the run folder is runs/study/NAME).
 STUDY = {
-    "workshop_5min": "--recipe workshop --epochs 50 --minutes 4 --seed 0",
+    # The workshop recipe before 2026-11-26 (sngan's settings on the small model), spelt out.
+    "workshop_5min": "--model workshop --batch-size 64 --loss hinge --spectral-norm --d-learning-rate 4e-4 "
+                    "--g-learning-rate 2e-4 --beta-1 0 --beta-2 0.9 --ema-decay 0.99 --epochs 50 --minutes 5 --seed 0",
     # The same command again, on the machine with no other job running.
-    "workshop_5min_idle": "--recipe workshop --epochs 50 --minutes 4 --seed 0",
+    "workshop_5min_idle": "--model workshop --batch-size 64 --loss hinge --spectral-norm --d-learning-rate 4e-4 "
+                    "--g-learning-rate 2e-4 --beta-1 0 --beta-2 0.9 --ema-decay 0.99 --epochs 50 --minutes 5 --seed 0",
     "tune_plain_ema": "--model workshop --batch-size 64 --epochs 2 --ema-decay 0.99 --seed 0",
     "cond_projection_hinge_ws": "--recipe sngan --conditional projection --model workshop --epochs 6 --seed 0",
     # Trained 6 epochs first, then resumed with --epochs 14 (the same command; resuming continues).
@@ -53,6 +56,11 @@ STUDY = {
     "data10_sngan_noaug": "--recipe sngan --model workshop --subset 6000 --epochs 30 --ema-decay 0.999 --seed 0",
     "data1_aug": "--recipe small_data --model workshop --subset 600 --epochs 150 --seed 0",
     "data1_noaug": "--recipe small_data --model workshop --subset 600 --epochs 150 --augment none --seed 0",
+    # Candidates for a better workshop recipe, each alone on the idle 2-core machine; the first is
+    # the workshop recipe since 2026-11-26.
+    "workshop_bce_5min": "--model workshop --batch-size 64 --ema-decay 0.99 --epochs 50 --minutes 5 --seed 0",
+    "workshop_stable_b32_5min": "--recipe stable --model workshop --batch-size 32 --epochs 50 --minutes 5 --seed 0",
+    "workshop_stable_5min": "--recipe stable --model workshop --epochs 50 --minutes 5 --seed 0",
     # On one GPU (benchmarks/gpu_session.sh: Keras on JAX, runs side by side), full-size networks.
     "gpu_stable": "--recipe stable --epochs 40 --minutes 4 --seed 0",
     "gpu_sngan": "--recipe sngan --epochs 40 --minutes 4 --seed 0",
