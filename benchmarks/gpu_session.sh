@@ -8,7 +8,8 @@
 #
 # 1. benchmarks/jax_gpu_train.py alone on the GPU: 50 epochs of the article's DCGAN at
 #    batch 256 (data kept on the GPU) and 10 epochs of a minimal hand-written JAX loop of
-#    the same models, then 10 epochs with the simultaneous update, then batch 1024.
+#    the same models, then 10 epochs with the simultaneous update, then batch 1024 in
+#    float32 and in bfloat16 (fit() and the minimal loop).
 #    (The session of 2026-11-26 ran the version before the minimal loop and the
 #    simultaneous run were added.)
 # 2. The gpu_* entries of benchmarks/recipe_study.py side by side (one process each,
@@ -47,6 +48,10 @@ stamp "bench b256 simultaneous: $(tail -n 1 "$OUT/bench.jsonl")"
 timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
     --batch-size 1024 ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b1024.log"
 stamp "bench b1024: $(tail -n 1 "$OUT/bench.jsonl")"
+timeout 120 python3 benchmarks/jax_gpu_train.py --epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
+    --batch-size 1024 --mixed-precision mixed_bfloat16 --minimal-epochs "$(( BENCH_EPOCHS < 5 ? BENCH_EPOCHS : 5 ))" \
+    ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b1024_bf16.log"
+stamp "bench b1024 bfloat16: $(tail -n 1 "$OUT/bench.jsonl")"
 
 for name in $STUDY; do
     timeout "$STUDY_TIMEOUT" python3 benchmarks/recipe_study.py --only "$name" --out-dir "$WORK/study" \

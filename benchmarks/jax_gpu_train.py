@@ -38,6 +38,8 @@ def main(argv=None) -> int:
     parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating",
                         help="alternating: D step, then G step on fresh noise (pgan's default); simultaneous: "
                              "one generator pass for both updates (the TF tutorial's loop, less work per step)")
+    parser.add_argument("--mixed-precision", choices=["mixed_bfloat16"], default=None,
+                        help="compute in bfloat16, weights in float32 (both fit() and the minimal loop)")
     parser.add_argument("--minimal-epochs", type=int, default=0,
                         help="also time this many epochs of a minimal hand-written JAX loop of the same models "
                              "(simultaneous update, as the TF tutorial), after the fit() run")
@@ -89,12 +91,13 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     config = runs.TrainConfig(preset=args.model, epochs=args.epochs, batch_size=args.batch_size,
                               subset=args.subset, seed=args.seed, steps_per_execution=args.steps_per_execution,
-                              update=args.update)
-    gan = runs.build_gan(config, images.shape[1:])
-    dataset = DeviceImages(images, args.batch_size, args.seed)
-    start = time.perf_counter()
-    history = gan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[Timer()]).history
-    wall = time.perf_counter() - start
+                              update=args.update, mixed_precision=args.mixed_precision)
+    with runs.dtype_policy(args.mixed_precision):
+        gan = runs.build_gan(config, images.shape[1:])
+        dataset = DeviceImages(images, args.batch_size, args.seed)
+        start = time.perf_counter()
+        history = gan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[Timer()]).history
+        wall = time.perf_counter() - start
     images_per_epoch = len(dataset) * args.batch_size
     steady = epoch_seconds[1:] or epoch_seconds
     if args.out:
@@ -107,6 +110,7 @@ def main(argv=None) -> int:
         "batch_size": args.batch_size,
         "steps_per_execution": args.steps_per_execution,
         "update": args.update,
+        "mixed_precision": args.mixed_precision,
         "num_train_images": int(len(images)),
         "train_seconds": round(wall, 2),
         "first_epoch_seconds": round(epoch_seconds[0], 2),
@@ -138,9 +142,10 @@ def minimal_loop_img_per_s(args, images, device_images) -> dict:
     import keras
     from keras import ops
 
-    from pgan import models
+    from pgan import models, runs
 
-    generator, discriminator = models.build_gan_models(args.model, images.shape[1:])
+    with runs.dtype_policy(args.mixed_precision):
+        generator, discriminator = models.build_gan_models(args.model, images.shape[1:])
     latent = generator.input_shape[-1]
     g_opt, d_opt = (keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(2))
     g_opt.build(generator.trainable_variables)

@@ -53,7 +53,8 @@ class TrainConfig:
         subset: train on the first ``subset`` images only (quick mode, small-data studies).
         update: "alternating" (D then G) or "simultaneous" (TF tutorial).
         g_loss: "non_saturating" or "minimax".
-        mixed_precision: "mixed_float16" or "mixed_bfloat16" (GPU), or None.
+        mixed_precision: "mixed_float16" or "mixed_bfloat16" (GPU), or None. On JAX only
+            "mixed_bfloat16" (float16 needs the loss scaling pgan does on TensorFlow).
         strategy: None (one device) or "mirrored" (all local GPUs); TensorFlow only.
         jit_compile: XLA-compile the train step; None: off on TensorFlow, on with JAX.
         sample_every: write a sample grid every this many epochs.
@@ -218,10 +219,13 @@ def _check_backend(config: TrainConfig) -> None:
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return
+    if config.mixed_precision == "mixed_bfloat16" and backend == "jax":
+        return  # bfloat16 keeps float32's range: no loss scaling, so JAX can train with it too
     for name in ("mixed_precision", "strategy"):
         if getattr(config, name) is not None:
+            hint = " (on JAX use mixed_bfloat16, which needs no loss scaling)" if name == "mixed_precision" else ""
             raise ValueError(
-                f"{name}={getattr(config, name)!r} is TensorFlow only in pgan; the Keras backend "
+                f"{name}={getattr(config, name)!r} is TensorFlow only in pgan{hint}; the Keras backend "
                 f"is {backend!r}. Drop the option, or unset KERAS_BACKEND to train on TensorFlow."
             )
 

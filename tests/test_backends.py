@@ -410,3 +410,32 @@ def test_steps_per_execution_changes_nothing_but_speed_on_jax():
     result = run_jax(STEPS_PER_EXECUTION_SCRIPT)
     assert result["max_diff"] < 1e-6
     assert result["logs"]["1"] == pytest.approx(result["logs"]["4"], abs=1e-6)
+
+
+BFLOAT16_SCRIPT = """
+import json, sys
+import numpy as np
+import keras
+from pgan import runs, sampling
+
+images = (np.random.default_rng(0).random((128, 28, 28, 1)) * 255).astype("uint8")
+config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=128, mixed_precision="mixed_bfloat16")
+history = runs.train_gan(config, sys.argv[1], images=images, verbose=0)
+generator = sampling.load_generator(sys.argv[1] + "/generator.keras")
+samples = sampling.generate_images(generator, 4, seed=0)
+print(json.dumps({
+    "finite": bool(all(np.isfinite(v).all() for v in history.values())),
+    "compute_dtypes": sorted({layer.dtype_policy.compute_dtype for layer in generator.layers}),
+    "samples": [str(samples.dtype), float(samples.min()), float(samples.max())],
+    "policy_after": keras.config.dtype_policy().name,
+}))
+"""
+
+
+def test_mixed_bfloat16_trains_on_jax(tmp_path):
+    result = run_jax(BFLOAT16_SCRIPT, str(tmp_path / "run"), without_tensorflow=True)
+    assert result["finite"]
+    assert "bfloat16" in result["compute_dtypes"] and "float32" in result["compute_dtypes"]  # tanh stays float32
+    dtype, low, high = result["samples"]
+    assert dtype == "float32" and -1.0 <= low <= high <= 1.0  # the model range (tanh)
+    assert result["policy_after"] == "float32"
