@@ -56,11 +56,17 @@ STUDY = {
     "data10_sngan_noaug": "--recipe sngan --model workshop --subset 6000 --epochs 30 --ema-decay 0.999 --seed 0",
     "data1_aug": "--recipe small_data --model workshop --subset 600 --epochs 150 --seed 0",
     "data1_noaug": "--recipe small_data --model workshop --subset 600 --epochs 150 --augment none --seed 0",
-    # Candidates for a better workshop recipe, each alone on the idle 2-core machine; the first is
-    # the workshop recipe since 2026-11-26.
+    # Candidates for a better workshop recipe, each alone on the idle 2-core machine; workshop_lr4_5min
+    # became the workshop recipe.
     "workshop_bce_5min": "--model workshop --batch-size 64 --ema-decay 0.99 --epochs 50 --minutes 5 --seed 0",
     "workshop_stable_b32_5min": "--recipe stable --model workshop --batch-size 32 --epochs 50 --minutes 5 --seed 0",
     "workshop_stable_5min": "--recipe stable --model workshop --epochs 50 --minutes 5 --seed 0",
+    "workshop_sim_5min": "--model workshop --batch-size 64 --ema-decay 0.99 --update simultaneous --epochs 50 "
+                         "--minutes 5 --seed 0",
+    "workshop_lr4_5min": "--model workshop --batch-size 64 --ema-decay 0.99 --learning-rate 4e-4 --epochs 50 "
+                         "--minutes 5 --seed 0",
+    # The workshop recipe (the settings of workshop_lr4_5min), a second seed.
+    "workshop_5min_seed1": "--recipe workshop --epochs 50 --minutes 5 --seed 1",
     # On one GPU (benchmarks/gpu_session.sh: Keras on JAX, runs side by side), full-size networks.
     "gpu_stable": "--recipe stable --epochs 40 --minutes 4 --seed 0",
     "gpu_sngan": "--recipe sngan --epochs 40 --minutes 4 --seed 0",
