@@ -67,6 +67,11 @@ STUDY = {
                          "--minutes 5 --seed 0",
     # The workshop recipe (the settings of workshop_lr4_5min), a second seed.
     "workshop_5min_seed1": "--recipe workshop --epochs 50 --minutes 5 --seed 1",
+    # Which DiffAugment policy helps at 10% of the data? The workshop recipe, 100 epochs (9,300 steps).
+    "ws_data10_noaug": "--recipe workshop --subset 6000 --epochs 100 --seed 0",
+    "ws_data10_cutout": "--recipe workshop --subset 6000 --epochs 100 --augment cutout --seed 0",
+    "ws_data10_translation_cutout": "--recipe workshop --subset 6000 --epochs 100 --augment translation,cutout "
+                                    "--seed 0",
     # On one GPU (benchmarks/gpu_session.sh: Keras on JAX, runs side by side), full-size networks.
     "gpu_stable": "--recipe stable --epochs 40 --minutes 4 --seed 0",
     "gpu_sngan": "--recipe sngan --epochs 40 --minutes 4 --seed 0",
