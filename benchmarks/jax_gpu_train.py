@@ -9,6 +9,8 @@ first epoch (it includes XLA compilation), steady images/s and the final losses.
     pip install -e ".[jax]"   # plus "jax[cuda12]" on a GPU machine
     python benchmarks/jax_gpu_train.py                              # 50 epochs, batch 256
     python benchmarks/jax_gpu_train.py --epochs 1 --subset 512      # CPU smoke test
+    python benchmarks/jax_gpu_train.py --minimal-epochs 10          # and a minimal JAX loop, same run
+    python benchmarks/jax_gpu_train.py --batch-size 1024 --mixed-precision mixed_bfloat16
 
 Speed is measured here, never in unit tests. Numbers depend on the machine:
 the JSON names it.
