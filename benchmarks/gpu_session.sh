@@ -27,6 +27,7 @@ OUT=${OUT:-build/gpu}
 WORK=${WORK:-$OUT/work}
 STUDY=${STUDY:-gpu_stable gpu_sngan gpu_wgan_gp gpu_conditional gpu_data10_aug gpu_data10_noaug gpu_data1_aug gpu_data1_noaug}
 BENCH_EPOCHS=${BENCH_EPOCHS:-50}
+SHORT_EPOCHS=$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))  # the shorter benchmark runs
 STUDY_TIMEOUT=${STUDY_TIMEOUT:-420}
 export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -39,16 +40,16 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
     | tee -a "$OUT/summary.txt"
 
 timeout 240 python3 benchmarks/jax_gpu_train.py --epochs "$BENCH_EPOCHS" --batch-size 256 ${BENCH_EXTRA:-} \
-    --minimal-epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
+    --minimal-epochs "$SHORT_EPOCHS" \
     --out "$WORK/study/bench_dcgan_b256" >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b256.log"
 stamp "bench b256: $(tail -n 1 "$OUT/bench.jsonl")"
-timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
+timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$SHORT_EPOCHS" \
     --batch-size 256 --update simultaneous ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b256_sim.log"
 stamp "bench b256 simultaneous: $(tail -n 1 "$OUT/bench.jsonl")"
-timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
+timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$SHORT_EPOCHS" \
     --batch-size 1024 ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b1024.log"
 stamp "bench b1024: $(tail -n 1 "$OUT/bench.jsonl")"
-timeout 120 python3 benchmarks/jax_gpu_train.py --epochs "$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))" \
+timeout 120 python3 benchmarks/jax_gpu_train.py --epochs "$SHORT_EPOCHS" \
     --batch-size 1024 --mixed-precision mixed_bfloat16 --minimal-epochs "$(( BENCH_EPOCHS < 5 ? BENCH_EPOCHS : 5 ))" \
     ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b1024_bf16.log"
 stamp "bench b1024 bfloat16: $(tail -n 1 "$OUT/bench.jsonl")"

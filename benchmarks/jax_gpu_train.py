@@ -126,35 +126,33 @@ def main(argv=None) -> int:
         "device": str(jax.devices()[0]),
     }
     if args.minimal_epochs:
-        minimal = minimal_loop_img_per_s(args, images, dataset.images)
+        minimal = minimal_loop_img_per_s(args, config, images.shape[1:], dataset.images)
         result["minimal_loop"] = minimal
         result["ratio_fit_to_minimal"] = round(result["img_per_s_steady"] / minimal["img_per_s_steady"], 3)
     print(json.dumps(result))
     return 0
 
 
-def minimal_loop_img_per_s(args, images, device_images) -> dict:
+def minimal_loop_img_per_s(args, config, image_shape, device_images) -> dict:
     """A minimal hand-written JAX loop (the TF DCGAN tutorial's shape) of freshly built models.
 
     One jitted step: generate a batch, score real and fake, and take both gradients from that
-    one forward pass (``jax.vjp``), then Adam on each network. No metrics, callbacks or EMA:
-    the floor that ``GAN.fit`` is compared with.
+    one forward pass (``jax.vjp``), then Adam on each network (``config``'s rate and betas).
+    No metrics, callbacks or EMA: the floor that ``GAN.fit`` is compared with.
     """
     import jax
     import keras
     from keras import ops
 
-    from pgan import models, runs
+    from pgan import losses, models, runs
 
-    with runs.dtype_policy(args.mixed_precision):
-        generator, discriminator = models.build_gan_models(args.model, images.shape[1:])
+    with runs.dtype_policy(config.mixed_precision):
+        generator, discriminator = models.build_gan_models(config.preset, image_shape)
     latent = generator.input_shape[-1]
-    g_opt, d_opt = (keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(2))
+    g_opt, d_opt = (keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+                    for _ in range(2))
     g_opt.build(generator.trainable_variables)
     d_opt.build(discriminator.trainable_variables)
-
-    def bce(logits, target):
-        return ops.mean(ops.binary_crossentropy(ops.full_like(logits, target), logits, from_logits=True))
 
     @jax.jit
     def step(state, real, key):
@@ -165,8 +163,8 @@ def minimal_loop_img_per_s(args, images, device_images) -> dict:
             fake, new_g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
             real_logits, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, real, training=True)
             fake_logits, new_d_ntv = discriminator.stateless_call(d_tv, new_d_ntv, fake, training=True)
-            d_loss = bce(real_logits, 1.0) + bce(fake_logits, 0.0)
-            return (d_loss, bce(fake_logits, 1.0)), (new_g_ntv, new_d_ntv)
+            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            return (d_loss, losses.generator_loss(fake_logits)), (new_g_ntv, new_d_ntv)
 
         (d_loss, g_loss), pullback, (g_ntv, d_ntv) = jax.vjp(forward, g_tv, d_tv, has_aux=True)
         _, d_grads = pullback((ops.ones_like(d_loss), ops.zeros_like(g_loss)))
