@@ -7,11 +7,9 @@
 #     OUT=build/gpu bash benchmarks/gpu_session.sh
 #
 # 1. benchmarks/jax_gpu_train.py alone on the GPU: 50 epochs of the article's DCGAN at
-#    batch 256 (data kept on the GPU) and 10 epochs of a minimal hand-written JAX loop of
-#    the same models, then 10 epochs with the simultaneous update, then batch 1024 in
-#    float32 and in bfloat16 (fit() and the minimal loop).
-#    (The session of 2026-11-26 ran the version before the minimal loop and the
-#    simultaneous run were added.)
+#    batch 256 (data kept on the GPU) with the simultaneous update and 10 epochs of a
+#    minimal hand-written JAX loop of the same models, then 10 epochs with pgan's default
+#    alternating update, then batch 1024 in bfloat16 (fit() and the minimal loop).
 # 2. The gpu_* entries of benchmarks/recipe_study.py side by side (one process each,
 #    GPU memory allocated on demand), each trained with `pgan train --minutes ...` and
 #    scored with the judge. Back on the workstation:
@@ -25,7 +23,9 @@
 set -u
 OUT=${OUT:-build/gpu}
 WORK=${WORK:-$OUT/work}
-STUDY=${STUDY:-gpu_stable gpu_sngan gpu_wgan_gp gpu_conditional gpu_data10_aug gpu_data10_noaug gpu_data1_aug gpu_data1_noaug}
+# The session of 2026-11-26 ran STUDY="gpu_stable gpu_sngan gpu_wgan_gp gpu_conditional
+# gpu_data10_aug gpu_data10_noaug gpu_data1_aug gpu_data1_noaug" with BENCH=alternating50.
+STUDY=${STUDY:-gpu_conditional_long gpu_acgan gpu_data10_color gpu_data10_tc_p03 gpu_data10_t_p05 gpu_data1_color}
 BENCH_EPOCHS=${BENCH_EPOCHS:-50}
 SHORT_EPOCHS=$(( BENCH_EPOCHS < 10 ? BENCH_EPOCHS : 10 ))  # the shorter benchmark runs
 STUDY_TIMEOUT=${STUDY_TIMEOUT:-420}
@@ -39,20 +39,27 @@ stamp "start on $(nvidia-smi --query-gpu=name,memory.total,driver_version --form
 python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)" \
     | tee -a "$OUT/summary.txt"
 
-timeout 240 python3 benchmarks/jax_gpu_train.py --epochs "$BENCH_EPOCHS" --batch-size 256 ${BENCH_EXTRA:-} \
-    --minimal-epochs "$SHORT_EPOCHS" \
-    --out "$WORK/study/bench_dcgan_b256" >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b256.log"
-stamp "bench b256: $(tail -n 1 "$OUT/bench.jsonl")"
-timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$SHORT_EPOCHS" \
-    --batch-size 256 --update simultaneous ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b256_sim.log"
-stamp "bench b256 simultaneous: $(tail -n 1 "$OUT/bench.jsonl")"
-timeout 90 python3 benchmarks/jax_gpu_train.py --epochs "$SHORT_EPOCHS" \
-    --batch-size 1024 ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b1024.log"
-stamp "bench b1024: $(tail -n 1 "$OUT/bench.jsonl")"
-timeout 120 python3 benchmarks/jax_gpu_train.py --epochs "$SHORT_EPOCHS" \
-    --batch-size 1024 --mixed-precision mixed_bfloat16 --minimal-epochs "$(( BENCH_EPOCHS < 5 ? BENCH_EPOCHS : 5 ))" \
-    ${BENCH_EXTRA:-} >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_b1024_bf16.log"
-stamp "bench b1024 bfloat16: $(tail -n 1 "$OUT/bench.jsonl")"
+# BENCH picks the benchmark runs: "all" (the session of 2026-11-27) or "alternating50" (the
+# 50-epoch alternating run alone, the session of 2026-11-26).
+BENCH=${BENCH:-all}
+bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON appended to bench.jsonl
+    local label=$1 limit=$2
+    shift 2
+    timeout "$limit" python3 benchmarks/jax_gpu_train.py "$@" ${BENCH_EXTRA:-} \
+        >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_$label.log"
+    stamp "bench $label: $(tail -n 1 "$OUT/bench.jsonl")"
+}
+if [ "$BENCH" = alternating50 ]; then
+    bench b256 240 --epochs "$BENCH_EPOCHS" --batch-size 256 --out "$WORK/study/bench_dcgan_b256"
+else
+    # The minimal loop takes one forward pass for both networks, so it is timed next to fit()
+    # with the same (simultaneous) update; then pgan's default alternating update, and bfloat16.
+    bench b256_sim 200 --epochs "$BENCH_EPOCHS" --batch-size 256 --update simultaneous \
+        --minimal-epochs "$SHORT_EPOCHS" --out "$WORK/study/bench_dcgan_b256"
+    bench b256_alt 90 --epochs "$SHORT_EPOCHS" --batch-size 256
+    bench b1024_sim_bf16 120 --epochs "$SHORT_EPOCHS" --batch-size 1024 --update simultaneous \
+        --mixed-precision mixed_bfloat16 --minimal-epochs "$SHORT_EPOCHS"
+fi
 
 for name in $STUDY; do
     timeout "$STUDY_TIMEOUT" python3 benchmarks/recipe_study.py --only "$name" --out-dir "$WORK/study" \

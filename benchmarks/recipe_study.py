@@ -85,6 +85,17 @@ STUDY = {
     "gpu_data1_aug": "--recipe small_data --subset 600 --epochs 600 --ema-decay 0.995 --minutes 4 --seed 0",
     "gpu_data1_noaug": "--recipe small_data --subset 600 --epochs 600 --ema-decay 0.995 --minutes 4 "
                        "--augment none --seed 0",
+    # The second GPU session (2026-11-27): longer conditional runs for the per-class goal, and
+    # DiffAugment policies that may not leak: colour alone, and transformations applied to only
+    # a share of the images (--augment-p; ADA's finding that p below about 0.8 does not leak).
+    "gpu_conditional_long": "--recipe conditional --epochs 100 --minutes 4 --seed 0",
+    "gpu_acgan": "--recipe acgan --epochs 100 --minutes 4 --seed 0",
+    "gpu_data10_color": "--recipe small_data --subset 6000 --epochs 200 --minutes 4 --augment color --seed 0",
+    "gpu_data10_tc_p03": "--recipe small_data --subset 6000 --epochs 200 --minutes 4 --augment-p 0.3 --seed 0",
+    "gpu_data10_t_p05": "--recipe small_data --subset 6000 --epochs 200 --minutes 4 --augment translation "
+                        "--augment-p 0.5 --seed 0",
+    "gpu_data1_color": "--recipe small_data --subset 600 --epochs 600 --ema-decay 0.995 --minutes 4 "
+                       "--augment color --seed 0",
 }
 
 

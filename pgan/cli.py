@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")
     train.add_argument("--ema-decay", type=float, default=None, help="keep an EMA generator (e.g. 0.999)")
     train.add_argument("--augment", default=None, help="DiffAugment policy, e.g. translation,cutout")
+    train.add_argument("--augment-p", type=float, default=None,
+                       help="probability of each DiffAugment transformation per image (default 1)")
     train.add_argument("--n-critic", type=_positive_int, default=None, help="D steps per G step")
     train.add_argument("--gp-weight", type=float, default=None, help="WGAN-GP penalty weight (e.g. 10)")
     train.add_argument("--r1-weight", type=float, default=None, help="R1 penalty gamma")
@@ -158,7 +160,7 @@ _TRAIN_FIELDS = {
     "beta_1": "beta_1", "beta_2": "beta_2",
     "subset": "subset", "update": "update", "loss": "loss", "g_loss": "g_loss",
     "conditional": "conditional", "spectral_norm": "spectral_norm", "ema_decay": "ema_decay",
-    "augment": "augment", "n_critic": "n_critic", "gp_weight": "gp_weight", "r1_weight": "r1_weight",
+    "augment": "augment", "augment_p": "augment_p", "n_critic": "n_critic", "gp_weight": "gp_weight", "r1_weight": "r1_weight",
     "label_smoothing": "label_smoothing", "clip_norm": "clip_norm", "minutes": "time_limit_minutes",
     "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
     "tensorboard": "tensorboard", "steps_per_execution": "steps_per_execution",

@@ -36,7 +36,7 @@ from pgan.training import GAN, ResumableCheckpoint, SampleGrid, StopOnNonFinite,
 # Settings that must match when a run is resumed (the others may change, e.g. epochs).
 _RESUME_KEYS = (
     "preset", "batch_size", "mixed_precision", "update", "seed",
-    "conditional", "loss", "spectral_norm", "ema_decay", "augment", "subset",
+    "conditional", "loss", "spectral_norm", "ema_decay", "augment", "augment_p", "subset",
 )
 
 @dataclasses.dataclass
@@ -73,6 +73,7 @@ class TrainConfig:
         dropout: D's dropout rate.
         ema_decay: keep an EMA generator with this decay (exported and sampled).
         augment: DiffAugment policy, e.g. "translation,cutout" (None: off).
+        augment_p: the probability of each DiffAugment transformation per image (1: always).
         time_limit_minutes: stop after this much training time (over all resumes).
         steps_per_execution: training steps per compiled call (``keras.Model.compile``);
             more than 1 cuts the per-step overhead on a GPU and changes nothing else.
@@ -107,6 +108,7 @@ class TrainConfig:
     dropout: float = 0.3
     ema_decay: float | None = None
     augment: str | None = None
+    augment_p: float = 1.0
     time_limit_minutes: float | None = None
     steps_per_execution: int = 1
 
@@ -130,6 +132,7 @@ class TrainConfig:
 
         losses.get_loss_family(self.loss)
         augment.parse_policy(self.augment)
+        augment.check_probability(self.augment_p)
         if self.time_limit_minutes is not None and self.time_limit_minutes <= 0:
             raise ValueError(f"time_limit_minutes must be positive, got {self.time_limit_minutes!r}.")
 
@@ -289,6 +292,7 @@ def build_gan(config: TrainConfig, image_shape=(28, 28, 1), num_classes: int = 1
         gp_weight=config.gp_weight,
         r1_weight=config.r1_weight,
         augment=config.augment,
+        augment_p=config.augment_p,
         steps_per_execution=config.steps_per_execution,
         **options,
     )

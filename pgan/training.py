@@ -187,7 +187,8 @@ class GAN(keras.Model):
             **options: ``label_smoothing`` (one-sided, loss "gan" only), ``n_critic``
                 (D steps per G step, on the same real batch), ``gp_weight`` (WGAN-GP
                 penalty weight, e.g. 10), ``r1_weight`` (R1 gamma), ``augment``
-                (DiffAugment policy, e.g. "translation,cutout"), ``aux_weight``
+                (DiffAugment policy, e.g. "translation,cutout"), ``augment_p`` (the
+                probability of each of its transformations per image, default 1), ``aux_weight``
                 (AC-GAN class-loss weight, default 1); anything else goes to
                 ``keras.Model.compile`` (e.g. ``steps_per_execution``).
 
@@ -198,7 +199,7 @@ class GAN(keras.Model):
         from pgan import augment
 
         settings = {"label_smoothing": 0.0, "n_critic": 1, "gp_weight": 0.0, "r1_weight": 0.0,
-                    "augment": None, "aux_weight": 1.0}
+                    "augment": None, "augment_p": 1.0, "aux_weight": 1.0}
         for key in settings:
             if key in options:
                 settings[key] = options.pop(key)
@@ -254,6 +255,7 @@ class GAN(keras.Model):
         self.gp_weight = float(settings["gp_weight"])
         self.r1_weight = float(settings["r1_weight"])
         self.augment_policy = augment.parse_policy(settings["augment"])
+        self.augment_p = augment.check_probability(settings["augment_p"])
         self.aux_weight = float(settings["aux_weight"])
         self.update = update
         # Build the optimizer slots now, outside any replica context: under
@@ -318,7 +320,7 @@ class GAN(keras.Model):
             return images
         from pgan.augment import diff_augment
 
-        return diff_augment(images, self.augment_policy, seeds)
+        return diff_augment(images, self.augment_policy, seeds, self.augment_p)
 
     def _d_loss(self, real_logits, fake_logits):
         if self.loss_name == "gan":

@@ -133,6 +133,19 @@ def test_cutout_paints_a_background_square():
     assert (painted > 0).all() and (painted <= 14 * 14).all()
 
 
+def test_diff_augment_probability_leaves_some_images_untouched():
+    x = np.ones((256, 28, 28, 1), np.float32)  # every cutout paints some of a white image
+    always = keras.ops.convert_to_numpy(augment.diff_augment(x, "cutout", keras.random.SeedGenerator(3)))
+    half = keras.ops.convert_to_numpy(augment.diff_augment(x, "cutout", keras.random.SeedGenerator(3), 0.5))
+    untouched = lambda y: int((y == x).all(axis=(1, 2, 3)).sum())  # noqa: E731
+    assert untouched(always) == 0
+    assert 96 <= untouched(half) <= 160  # binomial(256, 0.5): mean 128, sd 8
+    with pytest.raises(ValueError, match=r"probability must be in \(0, 1\]"):
+        augment.diff_augment(x, "cutout", keras.random.SeedGenerator(3), 0.0)
+    with pytest.raises(ValueError, match="probability"):
+        runs.TrainConfig(augment="cutout", augment_p=1.5)
+
+
 def test_parse_policy_rejects_unknown_names():
     assert augment.parse_policy("none") == () and augment.parse_policy(None) == ()
     with pytest.raises(ValueError, match="Unknown DiffAugment"):
