@@ -39,8 +39,8 @@ stamp "start on $(nvidia-smi --query-gpu=name,memory.total,driver_version --form
 python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)" \
     | tee -a "$OUT/summary.txt"
 
-# BENCH picks the benchmark runs: "all" (the session of 2026-11-27) or "alternating50" (the
-# 50-epoch alternating run alone, the session of 2026-11-26).
+# BENCH picks the benchmark runs: "all" (the first call of 2026-11-27), "bf16_b256" (its
+# second call) or "alternating50" (the 50-epoch alternating run alone, 2026-11-26).
 BENCH=${BENCH:-all}
 bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON appended to bench.jsonl
     local label=$1 limit=$2
@@ -51,6 +51,10 @@ bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON app
 }
 if [ "$BENCH" = alternating50 ]; then
     bench b256 240 --epochs "$BENCH_EPOCHS" --batch-size 256 --out "$WORK/study/bench_dcgan_b256"
+elif [ "$BENCH" = bf16_b256 ]; then  # the second call of 2026-11-27: bfloat16 at batch 256
+    bench b256_alt_bf16 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --mixed-precision mixed_bfloat16
+    bench b256_sim_bf16 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous \
+        --mixed-precision mixed_bfloat16 --minimal-epochs "$(( SHORT_EPOCHS < 5 ? SHORT_EPOCHS : 5 ))"
 else
     # The minimal loop takes one forward pass for both networks, so it is timed next to fit()
     # with the same (simultaneous) update; then pgan's default alternating update, and bfloat16.
