@@ -75,6 +75,11 @@ STUDY = {
     "ws_data10_cutout": "--recipe workshop --subset 6000 --epochs 100 --augment cutout --seed 0",
     "ws_data10_translation_cutout": "--recipe workshop --subset 6000 --epochs 100 --augment translation,cutout "
                                     "--seed 0",
+    # Does DiffAugment help once D can overfit? The same runs without D's dropout (2026-11-27).
+    "ws_data10_nodrop_noaug": "--recipe workshop --subset 6000 --epochs 100 --dropout 0 --seed 0",
+    "ws_data10_nodrop_color": "--recipe workshop --subset 6000 --epochs 100 --dropout 0 --augment color --seed 0",
+    "ws_data10_nodrop_translation_p05": "--recipe workshop --subset 6000 --epochs 100 --dropout 0 "
+                                        "--augment translation --augment-p 0.5 --seed 0",
     # On one GPU (benchmarks/gpu_session.sh: Keras on JAX, runs side by side), full-size networks.
     "gpu_stable": "--recipe stable --epochs 40 --minutes 4 --seed 0",
     "gpu_sngan": "--recipe sngan --epochs 40 --minutes 4 --seed 0",

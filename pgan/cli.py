@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--r1-weight", type=float, default=None, help="R1 penalty gamma")
     train.add_argument("--label-smoothing", type=float, default=None, help="one-sided, e.g. 0.1")
     train.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
+    train.add_argument("--dropout", type=float, default=None, help="D's dropout rate (default 0.3; 0: none)")
     train.add_argument("--minutes", type=float, default=None, help="stop after this much training time")
     train.add_argument("--out", required=True, type=Path, help="run folder (created; resumed if it exists)")
     train.add_argument("--quick", action="store_true", help="a tiny run for a smoke test (2 epochs, 512 images)")
@@ -161,7 +162,7 @@ _TRAIN_FIELDS = {
     "subset": "subset", "update": "update", "loss": "loss", "g_loss": "g_loss",
     "conditional": "conditional", "spectral_norm": "spectral_norm", "ema_decay": "ema_decay",
     "augment": "augment", "augment_p": "augment_p", "n_critic": "n_critic", "gp_weight": "gp_weight", "r1_weight": "r1_weight",
-    "label_smoothing": "label_smoothing", "clip_norm": "clip_norm", "minutes": "time_limit_minutes",
+    "label_smoothing": "label_smoothing", "clip_norm": "clip_norm", "dropout": "dropout", "minutes": "time_limit_minutes",
     "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
     "tensorboard": "tensorboard", "steps_per_execution": "steps_per_execution",
 }

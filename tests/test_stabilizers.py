@@ -296,6 +296,12 @@ def test_cli_options_override_the_recipe(tmp_path):
     assert (config.preset, config.epochs, config.loss, config.spectral_norm) == ("workshop", 3, "hinge", True)
     plain = cli.train_config_from_args(cli.build_parser().parse_args(["train", "--out", str(tmp_path)]))
     assert (plain.epochs, plain.batch_size, plain.loss) == (50, 256, "gan")
+    small = cli.train_config_from_args(cli.build_parser().parse_args(
+        ["train", "--recipe", "small_data", "--augment", "color", "--augment-p", "0.5", "--dropout", "0",
+         "--out", str(tmp_path)]
+    ))
+    assert (small.augment, small.augment_p, small.dropout, small.ema_decay) == ("color", 0.5, 0.0, 0.999)
+    assert plain.augment_p == 1.0 and plain.dropout == 0.3
 
 
 def test_conditional_run_resumes_and_exports_the_ema_generator(tmp_path, tiny_images):
