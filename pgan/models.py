@@ -10,7 +10,7 @@ notebooks/04_building_dcgan.ipynb (generator, discriminator).
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 # Named model sizes. "dcgan" is the source article's model, corrected; "workshop"
 # halves every width and uses a 64-d latent so that a laptop CPU trains it
@@ -84,12 +84,102 @@ def build_generator(
     return keras.Model(z, image, name=name)
 
 
+@keras.saving.register_keras_serializable(package="pgan")
+class SpectralNorm(layers.Wrapper):
+    """Spectral normalisation of a ``Dense`` or ``Conv2D`` layer, the same on every Keras backend.
+
+    The layer computes with ``W / sigma(W)``, where ``sigma`` is the largest singular
+    value of its kernel reshaped to (inputs, outputs), estimated by power iteration
+    from a vector ``u`` that is kept between calls (Miyato et al. 2018). Each call in
+    training mode refines ``u`` with one iteration; inference uses the current ``u``,
+    so training and inference compute the same function. The trained kernel ``W``
+    is stored as it is and the gradient flows through ``sigma`` (as in the paper and
+    in PyTorch's ``spectral_norm``).
+
+    Why not ``keras.layers.SpectralNormalization``: it writes ``W / sigma`` back into
+    the kernel variable in training calls. On TensorFlow that makes the optimizer step
+    a step on the normalised kernel; on JAX a stateless training step never keeps
+    that write (only non-trainable state comes back), so the stored kernel stays
+    un-normalised and inference (``training=False``) skips the division: the same
+    model trained and ran differently on the two backends.
+
+    Taught in notebooks/09_stabilizing_training.ipynb.
+    """
+
+    def __init__(self, layer, power_iterations: int = 1, **kwargs):
+        super().__init__(layer, **kwargs)
+        if not isinstance(layer, (layers.Dense, layers.Conv2D)):
+            raise ValueError(
+                f"SpectralNorm wraps a Dense or Conv2D layer; got {type(layer).__name__}. "
+                "Wrap the layers that hold the kernel to normalise."
+            )
+        if isinstance(power_iterations, bool) or not isinstance(power_iterations, int) or power_iterations < 1:
+            raise ValueError(f"power_iterations must be a positive int, got {power_iterations!r}.")
+        self.power_iterations = power_iterations
+
+    def build(self, input_shape=None):
+        super().build(input_shape)
+        self.vector_u = self.add_weight(
+            shape=(1, self.layer.kernel.shape[-1]),
+            initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            trainable=False,
+            name="vector_u",
+            dtype="float32",
+        )
+
+    def _sigma_and_u(self, training):
+        matrix = ops.reshape(ops.cast(self.layer.kernel, "float32"), (-1, self.layer.kernel.shape[-1]))
+        u = _l2_normalize(self.vector_u.value)  # the initial u is not of unit length
+        iterations = self.power_iterations if training else 0
+        for _ in range(iterations):
+            v = _l2_normalize(ops.matmul(u, ops.transpose(matrix)))
+            u = _l2_normalize(ops.matmul(v, matrix))
+        u = ops.stop_gradient(u)
+        v = ops.stop_gradient(_l2_normalize(ops.matmul(u, ops.transpose(matrix))))
+        sigma = ops.matmul(ops.matmul(v, matrix), ops.transpose(u))[0, 0]
+        return sigma, u
+
+    def normalized_kernel(self):
+        """``W / sigma`` with the current ``u`` (what the layer computes with; no update)."""
+        sigma, _ = self._sigma_and_u(training=False)
+        return ops.cast(self.layer.kernel, "float32") / sigma
+
+    def call(self, inputs, training=False):
+        sigma, u = self._sigma_and_u(training)
+        if training:
+            self.vector_u.assign(u)
+        kernel = ops.cast(ops.cast(self.layer.kernel, "float32") / sigma, inputs.dtype)
+        inner = self.layer
+        if isinstance(inner, layers.Dense):
+            outputs = ops.matmul(inputs, kernel)
+        else:
+            outputs = ops.conv(
+                inputs, kernel, strides=inner.strides, padding=inner.padding,
+                data_format=inner.data_format, dilation_rate=inner.dilation_rate,
+            )
+        if inner.use_bias:
+            outputs = outputs + ops.cast(inner.bias, outputs.dtype)
+        if inner.activation is not None:
+            outputs = inner.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "power_iterations": self.power_iterations}
+
+
+def _l2_normalize(x, epsilon=1e-12):
+    return x / ops.sqrt(ops.maximum(ops.sum(ops.square(x)), epsilon))
+
+
 def _discriminator_features(image, width, kernel_size, dropout, spectral_norm):
     x = image
     for i, filters in enumerate((width, 2 * width), start=1):
         conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"down{i}")
         if spectral_norm:
-            conv = layers.SpectralNormalization(conv, name=f"down{i}_sn")
+            conv = SpectralNorm(conv, name=f"down{i}_sn")
         x = conv(x)
         x = layers.LeakyReLU(negative_slope=0.2, name=f"down{i}_act")(x)
         if dropout:
@@ -99,7 +189,7 @@ def _discriminator_features(image, width, kernel_size, dropout, spectral_norm):
 
 def _dense(units, name, spectral_norm):
     dense = layers.Dense(units, dtype="float32", name=name)
-    return layers.SpectralNormalization(dense, dtype="float32", name=f"{name}_sn") if spectral_norm else dense
+    return SpectralNorm(dense, dtype="float32", name=f"{name}_sn") if spectral_norm else dense
 
 
 def build_discriminator(
@@ -117,9 +207,9 @@ def build_discriminator(
     use ``from_logits``. With the defaults, 212,865 parameters.
 
     ``spectral_norm=True`` wraps every convolution and the dense layer in
-    ``keras.layers.SpectralNormalization`` (Miyato et al. 2018): each layer's
-    weights are divided by their largest singular value (one power iteration
-    per step), which bounds how fast D can change and keeps G's gradients useful.
+    :class:`SpectralNorm` (Miyato et al. 2018): each layer's weights are divided
+    by their largest singular value (one power iteration per training call),
+    which bounds how fast D can change and keeps G's gradients useful.
 
     Taught in notebooks/04_building_dcgan.ipynb (spectral norm in 09_stabilizing_training).
     """

@@ -313,23 +313,25 @@ cases = {
     "wasserstein_gp": (None, {"loss": "wasserstein", "gp_weight": 10.0}, None),
     "projection_hinge": ("projection", {"loss": "hinge"}, 0.9),
     "acgan": ("acgan", {}, None),
+    # Spectral norm in D: two D calls per step, each one power iteration, the gradient through sigma.
+    "hinge_spectral_norm": ("sn", {"loss": "hinge"}, None),
 }
 out = {}
 folder = sys.argv[1]
 for name, (head, options, ema) in cases.items():
-    if head:
+    if head in ("projection", "acgan"):
         generator = models.build_conditional_generator(latent_dim=8, width=4)
         discriminator = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
     else:
         generator = models.build_generator(latent_dim=8, width=4)
-        discriminator = models.build_discriminator(width=4, dropout=0.0)
+        discriminator = models.build_discriminator(width=4, dropout=0.0, spectral_norm=head == "sn")
     generator.load_weights(f"{folder}/{head}_g.weights.h5")
     discriminator.load_weights(f"{folder}/{head}_d.weights.h5")
     gan = GAN(generator, discriminator, ema_decay=ema)
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1),
                 run_eagerly=keras.backend.backend() == "tensorflow", **options)
     calls.update(normal=0, uniform=0)
-    logs = gan.train_on_batch(real, labels if head else None, return_dict=True)
+    logs = gan.train_on_batch(real, labels if head in ("projection", "acgan") else None, return_dict=True)
     out.update({f"{name}_{k}": np.asarray(v) for k, v in logs.items()})
     models_ = (generator, discriminator) + ((gan.ema_generator,) if ema else ())
     for tag, model in zip(("g", "d", "ema"), models_):
@@ -345,12 +347,13 @@ def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path, m
 
     from pgan import models
 
-    for head in (None, "projection", "acgan"):
-        if head:
+    for head in (None, "projection", "acgan", "sn"):
+        if head in ("projection", "acgan"):
             g = models.build_conditional_generator(latent_dim=8, width=4)
             d = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
         else:
-            g, d = models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4, dropout=0.0)
+            g = models.build_generator(latent_dim=8, width=4)
+            d = models.build_discriminator(width=4, dropout=0.0, spectral_norm=head == "sn")
         g.save_weights(tmp_path / f"{head}_g.weights.h5")
         d.save_weights(tmp_path / f"{head}_d.weights.h5")
     run_jax(OPTIONS_PARITY_SCRIPT, tmp_path, tmp_path / "jax.npz")

@@ -144,6 +144,8 @@ def test_diff_augment_probability_leaves_some_images_untouched():
         augment.diff_augment(x, "cutout", keras.random.SeedGenerator(3), 0.0)
     with pytest.raises(ValueError, match="probability"):
         runs.TrainConfig(augment="cutout", augment_p=1.5)
+    with pytest.raises(ValueError, match="probability"):
+        _gan(augment="cutout", augment_p=-0.5)
 
 
 def test_parse_policy_rejects_unknown_names():
@@ -201,17 +203,67 @@ def test_each_loss_trains_a_step_with_finite_losses(loss, options):
 
 def test_spectral_norm_discriminator_trains_one_step():
     gan = _gan(spectral_norm=True, loss="hinge")
-    sn = [layer for layer in gan.discriminator.layers if isinstance(layer, keras.layers.SpectralNormalization)]
+    sn = [layer for layer in gan.discriminator.layers if isinstance(layer, models.SpectralNorm)]
     assert len(sn) == 3
     u0 = np.array(sn[0].vector_u)
     logs = gan.train_on_batch(_batch()[0], return_dict=True)
     assert np.isfinite(logs["d_loss"]) and not np.array_equal(u0, np.array(sn[0].vector_u))
-    # Each training call runs one power iteration and divides the kernel by the estimated
-    # largest singular value; once the estimate converges, that value is 1.
+    # Each training call runs one power iteration; once u converges, the kernel the layer
+    # computes with has largest singular value 1, while the stored (trained) kernel is left as is.
     for _ in range(30):
         sn[0](_batch(1)[0], training=True)
-    kernel = keras.ops.convert_to_numpy(sn[0].layer.kernel).reshape(-1, sn[0].layer.kernel.shape[-1])
-    assert np.linalg.svd(kernel, compute_uv=False)[0] == pytest.approx(1.0, rel=0.05)
+    shape = (-1, sn[0].layer.kernel.shape[-1])
+    effective = keras.ops.convert_to_numpy(sn[0].normalized_kernel()).reshape(shape)
+    stored = keras.ops.convert_to_numpy(sn[0].layer.kernel).reshape(shape)
+    assert np.linalg.svd(effective, compute_uv=False)[0] == pytest.approx(1.0, rel=1e-3)
+    sigma = np.linalg.svd(stored, compute_uv=False)[0]
+    assert sigma != pytest.approx(1.0, rel=0.05)
+    np.testing.assert_allclose(effective, stored / sigma, rtol=1e-3, atol=1e-6)
+
+
+def test_spectral_norm_gradient_flows_through_sigma():
+    # f(W) = sum(x @ (W / sigma(W))) with u fixed (inference mode): autodiff against a finite difference.
+    keras.utils.set_random_seed(1)
+    layer = models.SpectralNorm(keras.layers.Dense(3, use_bias=False))
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    layer(x, training=True)
+    kernel = layer.layer.kernel
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(layer(x, training=False))
+    grad = tape.gradient(total, kernel).numpy()
+    base = kernel.numpy().astype(np.float64)
+    eps = 1e-3
+    for index in ((0, 0), (2, 1), (3, 2)):
+        values = []
+        for sign in (1, -1):
+            shifted = base.copy()
+            shifted[index] += sign * eps
+            kernel.assign(shifted.astype(np.float32))
+            values.append(float(tf.reduce_sum(layer(x, training=False))))
+        kernel.assign(base.astype(np.float32))
+        assert grad[index] == pytest.approx((values[0] - values[1]) / (2 * eps), rel=2e-2, abs=2e-3)
+    # Without the path through sigma the gradient would be x's column sums / sigma for every output.
+    sigma = float(base[0, 0] / keras.ops.convert_to_numpy(layer.normalized_kernel())[0, 0])
+    no_path = np.tile(x.sum(axis=0)[:, None], (1, 3)) / sigma
+    assert np.abs(grad - no_path).max() > 0.1 * np.abs(no_path).max()
+
+
+def test_spectral_norm_computes_the_same_in_training_and_inference_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    d = models.build_discriminator(width=4, dropout=0.0, spectral_norm=True)
+    x = _batch(8)[0]
+    for _ in range(20):
+        d(x, training=True)
+    # Training mode refines u once more; after 20 calls that changes the output by float noise only.
+    np.testing.assert_allclose(np.array(d(x, training=False)), np.array(d(x, training=True)), atol=1e-5)
+    inference = np.array(d(x, training=False))
+    d.save(tmp_path / "d.keras")
+    loaded = keras.saving.load_model(tmp_path / "d.keras")
+    np.testing.assert_allclose(np.array(loaded(x, training=False)), inference, atol=1e-6)
+    with pytest.raises(ValueError, match="Dense or Conv2D"):
+        models.SpectralNorm(keras.layers.Conv2DTranspose(4, 3))
+    with pytest.raises(ValueError, match="power_iterations"):
+        models.SpectralNorm(keras.layers.Dense(4), power_iterations=0)
 
 
 def test_compile_rejects_inconsistent_options():
