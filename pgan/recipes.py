@@ -32,7 +32,8 @@ RECIPES = {
     "workshop": {"preset": "workshop", "epochs": 4, "batch_size": 64, "learning_rate": 4e-4, "ema_decay": 0.99},
     # Small data: the stable recipe plus DiffAugment on real and fake images. Measured on one GPU at 10%
     # of Fashion-MNIST (200 epochs) it was worse than without (FCD 26.0 vs 14.0); applied with
-    # probability 0.3 (--augment-p 0.3) 17.2, colour alone 16.7 (benchmarks/results/recipes.json).
+    # probability 0.3 (--augment-p 0.3) 17.2, colour alone 16.7; no policy tried beat training without it
+    # (benchmarks/results/recipes.json). Kept for catalogues where D memorises.
     "small_data": {
         "preset": "dcgan", "epochs": 100, "batch_size": 64, "ema_decay": 0.999, "augment": "translation,cutout",
     },
