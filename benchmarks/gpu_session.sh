@@ -40,7 +40,7 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
     | tee -a "$OUT/summary.txt"
 
 # BENCH picks the benchmark runs: "all" (the first call of 2026-11-27), "bf16_b256" (its
-# second call) or "alternating50" (the 50-epoch alternating run alone, 2026-11-26).
+# second call), "alternating50" (the 50-epoch alternating run alone, 2026-11-26) or "none".
 BENCH=${BENCH:-all}
 bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON appended to bench.jsonl
     local label=$1 limit=$2
@@ -49,7 +49,9 @@ bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON app
         >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_$label.log"
     stamp "bench $label: $(tail -n 1 "$OUT/bench.jsonl")"
 }
-if [ "$BENCH" = alternating50 ]; then
+if [ "$BENCH" = none ]; then  # the study only
+    :
+elif [ "$BENCH" = alternating50 ]; then
     bench b256 240 --epochs "$BENCH_EPOCHS" --batch-size 256 --out "$WORK/study/bench_dcgan_b256"
 elif [ "$BENCH" = bf16_b256 ]; then  # the second call of 2026-11-27: bfloat16 at batch 256
     bench b256_alt_bf16 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --mixed-precision mixed_bfloat16
@@ -77,4 +79,10 @@ done
 # are enough; all together would pass the 64 MiB a device call brings back).
 tar -C "$WORK" -czf - --exclude=checkpoints --exclude=samples --exclude='study/runs/gpu_data*/generator.keras' \
     --exclude='study/bench_dcgan_b256/generator.keras' study | split -b 15M - "$OUT/study.tgz."
-stamp "done: $(du -ch "$OUT"/study.tgz.* | tail -n 1)"
+# KEEP_RUNS="NAME ..." also brings back those runs' checkpoints (about 40 MB for the full-size
+# conditional GAN: weights, optimizer state and EMA), so a later session can resume them:
+#     cat ckpt_NAME.tgz.* | tar xz -C STUDY_DIR/runs
+for name in ${KEEP_RUNS:-}; do
+    tar -C "$WORK/study/runs" -czf - "$name/checkpoints" | split -b 15M - "$OUT/ckpt_$name.tgz."
+done
+stamp "done: $(du -ch "$OUT"/*.tgz.* | tail -n 1)"
