@@ -750,7 +750,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 f"{self.state_path} points to {ckpt}, which is missing. Delete {self.state_path} "
                 "to restart the run from scratch."
             )
-        model.load_weights(ckpt)
+        try:
+            model.load_weights(ckpt)
+        except ValueError as err:
+            raise ValueError(
+                f"{ckpt} does not fit this run's networks, so the run cannot be resumed "
+                f"({str(err).splitlines()[0]}). A run with spectral_norm trained by pgan before "
+                "2026-11-27 used Keras' SpectralNormalization, whose weights pgan's SpectralNorm "
+                "cannot read. Train afresh in a new --out folder; the run's exported "
+                "generator.keras still loads and samples."
+            ) from err
         self.history = state.get("history", {})
         return int(state["epoch"])
 

@@ -365,8 +365,11 @@ def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path, m
     assert set(jax_out) == set(tf_out)
     # n_critic=2: three noise draws (two D steps, one G step) and two penalty draws.
     np.testing.assert_array_equal(tf_out["hinge_gp_ema_draws"], [3, 2])
+    # TensorFlow's multi-threaded CPU kernels are not bit-reproducible; through the gradient
+    # penalty's double backward pass and two critic steps a weight can move by up to about 4e-4
+    # between two runs of the same step, hence 1e-3 here (a wrong term moves them by 1e-2 or more).
     for key in tf_out:  # losses, accuracies, every weight (EMA included) after one step
-        np.testing.assert_allclose(jax_out[key], tf_out[key], atol=2e-4, rtol=2e-4, err_msg=key)
+        np.testing.assert_allclose(jax_out[key], tf_out[key], atol=1e-3, rtol=1e-3, err_msg=key)
 
 
 GPU_SCRIPT_SMOKE = """

@@ -248,6 +248,15 @@ def test_spectral_norm_gradient_flows_through_sigma():
     assert np.abs(grad - no_path).max() > 0.1 * np.abs(no_path).max()
 
 
+def test_resuming_a_checkpoint_of_other_networks_fails_clearly(tmp_path):
+    from pgan.training import ResumableCheckpoint
+
+    _gan().save_weights(tmp_path / "epoch_0001.weights.h5")  # a GAN without spectral norm
+    (tmp_path / "state.json").write_text(json.dumps({"epoch": 1, "checkpoint": "epoch_0001.weights.h5"}))
+    with pytest.raises(ValueError, match="cannot be resumed.*new --out folder"):
+        ResumableCheckpoint(tmp_path).restore(_gan(spectral_norm=True))
+
+
 def test_spectral_norm_computes_the_same_in_training_and_inference_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
     d = models.build_discriminator(width=4, dropout=0.0, spectral_norm=True)
@@ -354,6 +363,11 @@ def test_cli_options_override_the_recipe(tmp_path):
     ))
     assert (small.augment, small.augment_p, small.dropout, small.ema_decay) == ("color", 0.5, 0.0, 0.999)
     assert plain.augment_p == 1.0 and plain.dropout == 0.3
+    assert runs.TrainConfig(augment="none").augment is None
+    assert runs.TrainConfig(augment=" translation, cutout").augment == "translation,cutout"
+    # A run folder from an older pgan spelt "no augmentation" as given; it still resumes.
+    (tmp_path / "config.json").write_text(json.dumps({**json.loads(json.dumps(plain.__dict__)), "augment": "none"}))
+    runs._check_resume(tmp_path, plain)
 
 
 def test_conditional_run_resumes_and_exports_the_ema_generator(tmp_path, tiny_images):
