@@ -113,6 +113,8 @@ class SpectralNorm(layers.Wrapper):
                 f"SpectralNorm wraps a Dense or Conv2D layer; got {type(layer).__name__}. "
                 "Wrap the layers that hold the kernel to normalise."
             )
+        if isinstance(layer, layers.Conv2D) and getattr(layer, "groups", 1) != 1:
+            raise ValueError(f"SpectralNorm wraps Conv2D layers with groups=1; {layer.name} has groups={layer.groups}.")
         if isinstance(power_iterations, bool) or not isinstance(power_iterations, int) or power_iterations < 1:
             raise ValueError(f"power_iterations must be a positive int, got {power_iterations!r}.")
         self.power_iterations = power_iterations
@@ -137,7 +139,7 @@ class SpectralNorm(layers.Wrapper):
         u = ops.stop_gradient(u)
         v = ops.stop_gradient(_l2_normalize(ops.matmul(u, ops.transpose(matrix))))
         sigma = ops.matmul(ops.matmul(v, matrix), ops.transpose(u))[0, 0]
-        return sigma, u
+        return ops.maximum(sigma, 1e-12), u  # an all-zero kernel stays zero instead of 0 / 0
 
     def normalized_kernel(self):
         """``W / sigma`` with the current ``u`` (what the layer computes with; no update)."""

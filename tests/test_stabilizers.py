@@ -269,6 +269,8 @@ def test_spectral_norm_computes_the_same_in_training_and_inference_and_round_tri
     d.save(tmp_path / "d.keras")
     loaded = keras.saving.load_model(tmp_path / "d.keras")
     np.testing.assert_allclose(np.array(loaded(x, training=False)), inference, atol=1e-6)
+    zero = models.SpectralNorm(keras.layers.Dense(3, kernel_initializer="zeros"))
+    assert np.array(zero(x[:, :3, 0, 0], training=True)).tolist() == [[0.0] * 3] * 8
     with pytest.raises(ValueError, match="Dense or Conv2D"):
         models.SpectralNorm(keras.layers.Conv2DTranspose(4, 3))
     with pytest.raises(ValueError, match="power_iterations"):
