@@ -43,10 +43,11 @@ OLD_WORKSHOP_5MIN = (
 )
 
 # Runs whose saved config names a recipe whose settings have changed since: the recipe that
-# holds those settings today. cond_projection_hinge_ws trained with --recipe conditional while
-# that recipe still held sngan's settings (changed in commit 72f8d34); its command below is
-# spelt with today's names and gives the same settings.
-RECIPE_TODAY = {"cond_projection_hinge_ws": "sngan"}
+# holds those settings today (None: none does; the command spells them out). Their commands below
+# are spelt with today's names and give the same settings. cond_projection_hinge_ws trained with
+# --recipe conditional while that recipe still held sngan's settings (changed in commit 72f8d34);
+# the workshop_5min runs with --recipe workshop before 2026-11-26.
+RECIPE_TODAY = {"cond_projection_hinge_ws": "sngan", "workshop_5min": None, "workshop_5min_idle": None}
 
 # name -> pgan train options (the run folder is runs/study/NAME).
 STUDY = {
@@ -81,6 +82,9 @@ STUDY = {
     "ws_data10_cutout": "--recipe workshop --subset 6000 --epochs 100 --augment cutout --seed 0",
     "ws_data10_translation_cutout": "--recipe workshop --subset 6000 --epochs 100 --augment translation,cutout "
                                     "--seed 0",
+    # The old workshop recipe (sngan's settings) again, alone on the idle machine, with pgan's own
+    # SpectralNorm layer (2026-11-27) instead of Keras' SpectralNormalization (workshop_5min_idle).
+    "workshop_sngan_5min_pgan_sn": OLD_WORKSHOP_5MIN,
     # Does DiffAugment help once D can overfit? The same runs without D's dropout (2026-11-27).
     "ws_data10_nodrop_noaug": "--recipe workshop --subset 6000 --epochs 100 --dropout 0 --seed 0",
     "ws_data10_nodrop_color": "--recipe workshop --subset 6000 --epochs 100 --dropout 0 --augment color --seed 0",

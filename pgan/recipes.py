@@ -28,7 +28,8 @@ RECIPES = {
     },
     # For a 2-core laptop CPU: the small model, the article's losses with Adam at twice the usual rate,
     # a short EMA. In 5 minutes on 2 idle cores: FCD 31.3 (run workshop_lr4_5min), where the rate 2e-4
-    # got 38.7, sngan's settings 48.7 (benchmarks/results/recipes.json).
+    # got 38.7, sngan's settings 48.7
+    # (39.6 with pgan's SpectralNorm; benchmarks/results/recipes.json).
     "workshop": {"preset": "workshop", "epochs": 4, "batch_size": 64, "learning_rate": 4e-4, "ema_decay": 0.99},
     # Small data: the stable recipe plus DiffAugment on real and fake images. Measured on one GPU at 10%
     # of Fashion-MNIST (200 epochs) it was worse than without (FCD 26.0 vs 14.0); applied with
