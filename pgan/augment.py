@@ -39,6 +39,11 @@ def parse_policy(policy) -> tuple[str, ...]:
     return names
 
 
+def normalize_policy(policy) -> str | None:
+    """One spelling per policy: None for no augmentation, else "translation,cutout" (no spaces)."""
+    return ",".join(parse_policy(policy)) or None
+
+
 def _uniform(shape, seed, low=0.0, high=1.0):
     # A SeedGenerator advances itself; inside a stateless (JAX) step, ``seed`` is an
     # object whose next() returns a fresh seed array (pgan.training.StatelessSeeds).

@@ -161,8 +161,9 @@ _TRAIN_FIELDS = {
     "beta_1": "beta_1", "beta_2": "beta_2",
     "subset": "subset", "update": "update", "loss": "loss", "g_loss": "g_loss",
     "conditional": "conditional", "spectral_norm": "spectral_norm", "ema_decay": "ema_decay",
-    "augment": "augment", "augment_p": "augment_p", "n_critic": "n_critic", "gp_weight": "gp_weight", "r1_weight": "r1_weight",
-    "label_smoothing": "label_smoothing", "clip_norm": "clip_norm", "dropout": "dropout", "minutes": "time_limit_minutes",
+    "augment": "augment", "augment_p": "augment_p", "n_critic": "n_critic", "gp_weight": "gp_weight",
+    "r1_weight": "r1_weight", "label_smoothing": "label_smoothing", "clip_norm": "clip_norm",
+    "dropout": "dropout", "minutes": "time_limit_minutes",
     "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
     "tensorboard": "tensorboard", "steps_per_execution": "steps_per_execution",
 }

@@ -141,16 +141,20 @@ class SpectralNorm(layers.Wrapper):
         sigma = ops.matmul(ops.matmul(v, matrix), ops.transpose(u))[0, 0]
         return ops.maximum(sigma, 1e-12), u  # an all-zero kernel stays zero instead of 0 / 0
 
+    def _normalized(self, training):
+        """(``W / sigma`` in float32, the refined ``u``)."""
+        sigma, u = self._sigma_and_u(training)
+        return ops.cast(self.layer.kernel, "float32") / sigma, u
+
     def normalized_kernel(self):
         """``W / sigma`` with the current ``u`` (what the layer computes with; no update)."""
-        sigma, _ = self._sigma_and_u(training=False)
-        return ops.cast(self.layer.kernel, "float32") / sigma
+        return self._normalized(training=False)[0]
 
     def call(self, inputs, training=False):
-        sigma, u = self._sigma_and_u(training)
+        kernel, u = self._normalized(training)
         if training:
             self.vector_u.assign(u)
-        kernel = ops.cast(ops.cast(self.layer.kernel, "float32") / sigma, inputs.dtype)
+        kernel = ops.cast(kernel, inputs.dtype)
         inner = self.layer
         if isinstance(inner, layers.Dense):
             outputs = ops.matmul(inputs, kernel)

@@ -131,8 +131,7 @@ class TrainConfig:
         from pgan import augment, losses
 
         losses.get_loss_family(self.loss)
-        # One spelling per policy: "none" and "" become None, " translation, cutout" "translation,cutout".
-        self.augment = ",".join(augment.parse_policy(self.augment)) or None
+        self.augment = augment.normalize_policy(self.augment)  # "none" -> None, " a, b" -> "a,b"
         augment.check_probability(self.augment_p)
         if self.time_limit_minutes is not None and self.time_limit_minutes <= 0:
             raise ValueError(f"time_limit_minutes must be positive, got {self.time_limit_minutes!r}.")
@@ -307,9 +306,9 @@ def _check_resume(run_dir: Path, config: TrainConfig) -> None:
     saved = json.loads(path.read_text())
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}  # runs from older pgan
     if saved.get("augment") is not None:  # runs from older pgan kept the spelling given, e.g. "none"
-        from pgan.augment import parse_policy
+        from pgan.augment import normalize_policy
 
-        saved["augment"] = ",".join(parse_policy(saved["augment"])) or None
+        saved["augment"] = normalize_policy(saved["augment"])
     changed = [k for k in _RESUME_KEYS if saved.get(k, defaults[k]) != getattr(config, k)]
     if changed:
         diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {getattr(config, k)!r}" for k in changed)
