@@ -79,10 +79,13 @@ done
 # are enough; all together would pass the 64 MiB a device call brings back).
 tar -C "$WORK" -czf - --exclude=checkpoints --exclude=samples --exclude='study/runs/gpu_data*/generator.keras' \
     --exclude='study/bench_dcgan_b256/generator.keras' study | split -b 15M - "$OUT/study.tgz."
-# KEEP_RUNS="NAME ..." also brings back those runs' checkpoints (about 40 MB for the full-size
-# conditional GAN: weights, optimizer state and EMA), so a later session can resume them:
+# KEEP_RUNS="NAME ..." also brings back each named run's newest checkpoint (about 37 MB packed
+# for the full-size conditional GAN: weights, optimizer state and EMA), so a later session can
+# resume it. A run keeps two checkpoints; both together passed the 64 MiB a call brings back
+# (2026-11-27, sixth session: nothing came back), so only the newest travels:
 #     cat ckpt_NAME.tgz.* | tar xz -C STUDY_DIR/runs
 for name in ${KEEP_RUNS:-}; do
-    tar -C "$WORK/study/runs" -czf - "$name/checkpoints" | split -b 15M - "$OUT/ckpt_$name.tgz."
+    newest=$(ls "$WORK/study/runs/$name/checkpoints" | sort | tail -n 1)
+    tar -C "$WORK/study/runs" -czf - "$name/checkpoints/$newest" | split -b 15M - "$OUT/ckpt_$name.tgz."
 done
 stamp "done: $(du -ch "$OUT"/*.tgz.* | tail -n 1)"
