@@ -40,7 +40,8 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
     | tee -a "$OUT/summary.txt"
 
 # BENCH picks the benchmark runs: "all" (the first call of 2026-11-27), "bf16_b256" (its
-# second call), "alternating50" (the 50-epoch alternating run alone, 2026-11-26) or "none".
+# second call), "alternating50" (the 50-epoch alternating run alone, 2026-11-26), "dispatch"
+# (per-call overhead at batch 256, prepared for the next session) or "none".
 BENCH=${BENCH:-all}
 bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON appended to bench.jsonl
     local label=$1 limit=$2
@@ -51,6 +52,20 @@ bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON app
 }
 if [ "$BENCH" = none ]; then  # the study only
     :
+elif [ "$BENCH" = dispatch ]; then
+    # Prepared in the sixth session of 2026-11-27 (not run yet): the same compiled step ran
+    # 120,500 img/s on a fixed batch where fit() ran 73,400, so the batch-256 time is per-call
+    # overhead. fit() now keeps the images on the GPU (runs.ImageBatches) and, on JAX, runs
+    # --steps-per-execution K steps in one compiled call; the minimal loop donates its state.
+    bench b256_sim_spe1 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous \
+        --minimal-epochs "$(( SHORT_EPOCHS < 5 ? SHORT_EPOCHS : 5 ))"
+    bench b256_sim_spe8 120 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous --steps-per-execution 8
+    bench b256_alt_spe8 120 --epochs "$SHORT_EPOCHS" --batch-size 256 --steps-per-execution 8
+    bench b256_sim_spe8_50 150 --epochs "$BENCH_EPOCHS" --batch-size 256 --update simultaneous --steps-per-execution 8
+    timeout 150 python3 benchmarks/jax_step_breakdown.py --trace "$WORK/study/trace" --xla-flags-sweep ${BREAKDOWN_EXTRA:-} \
+        >"$OUT/breakdown.jsonl" 2>"$WORK/study/breakdown.log"
+    stamp "breakdown: $(wc -l <"$OUT/breakdown.jsonl") records"
+    tar -C "$WORK/study" -czf "$OUT/trace.tgz" trace 2>/dev/null
 elif [ "$BENCH" = alternating50 ]; then
     bench b256 240 --epochs "$BENCH_EPOCHS" --batch-size 256 --out "$WORK/study/bench_dcgan_b256"
 elif [ "$BENCH" = bf16_b256 ]; then  # the second call of 2026-11-27: bfloat16 at batch 256

@@ -564,6 +564,53 @@ class GAN(keras.Model):
         new_state = (trainable, non_trainable, [*d_slots, *g_slots], new_metric_values)
         return logs, new_state
 
+    def make_train_function(self, force=False):
+        """On JAX, ``steps_per_execution`` steps run inside one compiled call.
+
+        Keras' JAX trainer runs ``steps_per_execution`` as a Python loop of compiled
+        one-step calls, so every step still pays a dispatch of the whole state (some
+        hundred arrays: weights, Adam slots, EMA, metrics). Here one compiled call
+        takes K batches and runs the step K times in a row, unrolled: one dispatch and
+        one donation of the state per K steps. The result is that of K single steps
+        (tested); an epoch's last K-1 or fewer batches take the one-step call.
+
+        Unrolled rather than ``jax.lax.scan``: measured on the 2-core CPU (workshop
+        model, batch 64, K = 8) a scan ran at 75 img/s against 690 for single steps,
+        while the unrolled call ran at 666; and XLA runs a GPU loop's control flow on
+        the host, a sync per iteration. The price is compile time, about K times that
+        of one step (7.8 s against 2.7 s for K = 8 on that CPU). TensorFlow already
+        runs ``steps_per_execution`` inside one ``tf.function``; there Keras' own
+        function stays.
+        """
+        k = int(self.steps_per_execution or 1)
+        if (keras.backend.backend() != "jax" or k == 1 or self.run_eagerly or not self.jit_compile
+                or (self.train_function is not None and not force)):
+            return super().make_train_function(force)
+        import jax
+
+        def k_steps(state, batches):
+            for data in batches:
+                logs, state = self.train_step(state, data)
+            return logs, state
+
+        k_steps = jax.jit(k_steps, donate_argnums=0)
+        one_step = jax.jit(self.train_step, donate_argnums=0)
+
+        def iterator_step(state, iterator):
+            batches = [next(iterator)]  # StopIteration here ends the epoch, as in Keras
+            for _ in range(k - 1):
+                try:
+                    batches.append(next(iterator))
+                except StopIteration:
+                    break
+            if len(batches) == k:
+                return k_steps(state, tuple(batches))
+            for data in batches:
+                logs, state = one_step(state, data)
+            return logs, state
+
+        self.train_function = iterator_step
+
     def _jax_update_ema(self, trainable, non_trainable):
         """EMA of G's new weights into the EMA generator's slots of ``non_trainable`` (in place)."""
         where = {id(v): ("t", i) for i, v in enumerate(self.trainable_variables)}

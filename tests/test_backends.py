@@ -399,7 +399,7 @@ from pgan import runs
 
 images = (np.random.default_rng(0).random((256, 28, 28, 1)) * 255).astype("uint8")
 weights, logs = {}, {}
-for spe in (1, 4):
+for spe in (1, 3, 4):  # 4 batches: one call of 4, or a call of 3 and a single step
     keras.utils.set_random_seed(0)
     config = runs.TrainConfig(preset="workshop", epochs=1, batch_size=64, seed=0, steps_per_execution=spe,
                               ema_decay=0.9)
@@ -408,14 +408,52 @@ for spe in (1, 4):
     weights[spe] = np.concatenate([np.ravel(keras.ops.convert_to_numpy(v)) for v in gan.ema_generator.weights
                                    + gan.discriminator.weights])
     logs[spe] = {k: float(v[-1]) for k, v in history.items()}
-print(json.dumps({"max_diff": float(np.abs(weights[1] - weights[4]).max()), "logs": logs}))
+print(json.dumps({"max_diff": {spe: float(np.abs(weights[1] - weights[spe]).max()) for spe in (3, 4)},
+                  "logs": logs, "train_function": gan.train_function.__module__}))
 """
 
 
 def test_steps_per_execution_changes_nothing_but_speed_on_jax():
+    # On JAX pgan runs the K steps of one execution inside one compiled call (one dispatch per K
+    # steps); the weights and logs after an epoch are those of K single steps.
     result = run_jax(STEPS_PER_EXECUTION_SCRIPT)
-    assert result["max_diff"] < 1e-6
-    assert result["logs"]["1"] == pytest.approx(result["logs"]["4"], abs=1e-6)
+    assert result["train_function"] == "pgan.training"  # pgan's scanned call, not Keras' Python loop
+    for spe in ("3", "4"):
+        assert result["max_diff"][spe] < 1e-5, spe
+        assert result["logs"]["1"] == pytest.approx(result["logs"][spe], abs=1e-5), spe
+
+
+DEVICE_BATCHES_SCRIPT = """
+import json
+import numpy as np
+from pgan import runs
+
+rng = np.random.default_rng(0)
+images = rng.integers(0, 256, (200, 28, 28, 1), dtype=np.uint8)
+labels = rng.integers(0, 10, 200)
+host = runs.ImageBatches(images, 64, seed=3, labels=labels, on_device=False)
+device = runs.ImageBatches(images, 64, seed=3, labels=labels, on_device=True)
+same, kinds = [], set()
+for epoch in range(2):  # the second epoch checks that the reshuffle reaches the device copy
+    for index in range(len(host)):
+        (hx, hy), (dx, dy) = host[index], device[index]
+        kinds.add(type(dx).__module__.split(".")[0])
+        same.append(bool(np.array_equal(hx, np.asarray(dx)) and np.array_equal(hy, np.asarray(dy))))
+    host.on_epoch_end()
+    device.on_epoch_end()
+config = runs.TrainConfig.quick(epochs=1, batch_size=64, subset=192)
+history = runs.build_gan(config).fit(runs.ImageBatches(images, 64, on_device=True), epochs=1, verbose=0).history
+print(json.dumps({"same": same, "kinds": sorted(kinds), "auto_on_cpu": runs.ImageBatches(images, 64).on_device,
+                  "finite": bool(all(np.isfinite(v).all() for v in history.values()))}))
+"""
+
+
+def test_device_resident_batches_match_the_host_batches_on_jax():
+    result = run_jax(DEVICE_BATCHES_SCRIPT, without_tensorflow=True)
+    assert result["same"] == [True] * 6  # 3 batches of 64 from 200 images, two epochs
+    assert result["kinds"] == ["jaxlib"] or result["kinds"] == ["jax"]  # device arrays, not numpy
+    assert result["auto_on_cpu"] is False  # on the CPU, numpy batches (no copy to gain from)
+    assert result["finite"]
 
 
 BFLOAT16_SCRIPT = """
@@ -445,3 +483,33 @@ def test_mixed_bfloat16_trains_on_jax(tmp_path):
     dtype, low, high = result["samples"]
     assert dtype == "float32" and -1.0 <= low <= high <= 1.0  # the model range (tanh)
     assert result["policy_after"] == "float32"
+
+
+BREAKDOWN_SMOKE = """
+import json, runpy, subprocess, sys
+sys.argv = ["jax_step_breakdown.py", "--steps", "2", "--batch-size", "8", "--variants", "donate,scan",
+            "--trace", sys.argv[1]]
+runpy.run_path("benchmarks/jax_step_breakdown.py", run_name="__main__")
+"""
+
+
+def test_step_breakdown_and_trace_summary_run_on_the_cpu(tmp_path):
+    # The investigation scripts a GPU session runs (BENCH=dispatch), here on the CPU, tiny.
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", BREAKDOWN_SMOKE, str(tmp_path / "trace")], capture_output=True,
+                         text=True, env=env, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    records = {r["variant"]: r for r in map(json.loads, out.stdout.strip().splitlines())}
+    assert set(records) == {"minimal_donated", "minimal_donated_scan8", "minimal_donated_unrolled8", "trace"}
+    for name in ("minimal_donated", "minimal_donated_scan8", "minimal_donated_unrolled8"):
+        assert records[name]["finite"] and records[name]["img_per_s"] > 0 and records[name]["kernels"] > 0
+    # unrolled, the 8 steps are 8 copies of the step's work; scanned, XLA counts the loop body once
+    assert records["minimal_donated_unrolled8"]["gflop"] == pytest.approx(8 * records["minimal_donated"]["gflop"],
+                                                                          rel=0.05)
+    summary = subprocess.run([sys.executable, "benchmarks/jax_trace_summary.py", str(tmp_path / "trace"),
+                              "--steps", "20", "--json"], capture_output=True, text=True, env=env, timeout=120,
+                             cwd=ROOT)
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    lines = [json.loads(line) for line in summary.stdout.strip().splitlines()]
+    assert lines and all(r["events"] > 0 and r["top"] for r in lines)
+    assert any(r["plane"].startswith("/host:CPU") for r in lines)
