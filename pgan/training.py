@@ -19,6 +19,7 @@ import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -797,16 +798,25 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 f"{self.state_path} points to {ckpt}, which is missing. Delete {self.state_path} "
                 "to restart the run from scratch."
             )
-        try:
-            model.load_weights(ckpt)
-        except ValueError as err:
+        # Keras warns ("Skipping nested container ...") before it raises on a mismatch; its
+        # warnings are passed on only when the load succeeds (pgan's error below says it all).
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model.load_weights(ckpt)
+                error = None
+            except ValueError as err:
+                error = err
+        if error is not None:
             raise ValueError(
                 f"{ckpt} does not fit this run's networks, so the run cannot be resumed "
-                f"({str(err).splitlines()[0]}). A run with spectral_norm trained by pgan before "
+                f"({str(error).splitlines()[0]}). A run with spectral_norm trained by pgan before "
                 "2026-11-27 used Keras' SpectralNormalization, whose weights pgan's SpectralNorm "
                 "cannot read. Train afresh in a new --out folder; the run's exported "
                 "generator.keras still loads and samples."
-            ) from err
+            ) from error
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         self.history = state.get("history", {})
         return int(state["epoch"])
 

@@ -1,0 +1,59 @@
+"""The benchmark scripts that explain a study result run and report what they claim (CPU, tiny)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pgan import runs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_discriminator_overfit_scores_seen_unseen_and_fake_images(fashion_mnist, tmp_path):
+    overfit = load_script("discriminator_overfit")
+    run_dir = tmp_path / "run"
+    runs.train_gan(runs.TrainConfig.quick(epochs=1, batch_size=32, subset=96), run_dir, verbose=0)
+    result = overfit.score_run(run_dir)
+    assert result["epochs"] == 1 and result["subset"] == 96
+    for key in ("seen_real", "unseen_real", "test_real", "fake"):
+        assert result[key]["n"] == 96  # as many of each as the run trained on
+        assert 0.0 <= result[key]["mean_d"] <= 1.0 and -1.0 <= result[key]["r_sign"] <= 1.0
+    assert result["seen_minus_unseen_mean_d"] == pytest.approx(
+        result["seen_real"]["mean_d"] - result["unseen_real"]["mean_d"], abs=1e-4)
+    # D is scored in inference mode on fixed images and noise: the same numbers twice
+    again = overfit.score_run(run_dir)
+    assert again == result
+    out = tmp_path / "overfit.json"
+    overfit.main([str(run_dir), "--json", str(out)])
+    assert json.loads(out.read_text())["runs"] == [result]
+
+
+def test_discriminator_overfit_refuses_folders_it_cannot_score(tmp_path):
+    overfit = load_script("discriminator_overfit")
+    with pytest.raises(SystemExit, match="no config.json"):
+        overfit.score_run(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"preset": "workshop", "subset": 64}))
+    with pytest.raises(SystemExit, match="no checkpoint"):
+        overfit.score_run(tmp_path)
+
+
+def test_d_scores_arithmetic():
+    overfit = load_script("discriminator_overfit")
+
+    class FixedD:
+        def discriminator(self, images, training=False):
+            return np.array([[0.0], [2.0], [-2.0], [4.0]], dtype="float32")[: len(images)]
+
+    scores = overfit.d_scores(FixedD(), np.zeros((4, 28, 28, 1), "float32"))
+    sigmoid = 1 / (1 + np.exp(-np.array([0.0, 2.0, -2.0, 4.0])))
+    assert scores == {"mean_d": round(float(sigmoid.mean()), 4), "r_sign": 0.25, "n": 4}
