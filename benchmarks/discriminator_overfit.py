@@ -47,7 +47,6 @@ def d_scores(gan, images_model_range, batch_size: int = 500) -> dict:
 
 
 def score_run(run_dir: Path, num_fake: int | None = None) -> dict:
-
     from pgan import data, runs, sampling
     from pgan.training import ResumableCheckpoint
 

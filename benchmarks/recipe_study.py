@@ -90,6 +90,11 @@ STUDY = {
     "ws_data10_nodrop_color": "--recipe workshop --subset 6000 --epochs 100 --dropout 0 --augment color --seed 0",
     "ws_data10_nodrop_translation_p05": "--recipe workshop --subset 6000 --epochs 100 --dropout 0 "
                                         "--augment translation --augment-p 0.5 --seed 0",
+    # At 1% of the data (600 images), where D has the most to memorise; their checkpoints feed
+    # benchmarks/discriminator_overfit.py (2026-11-27, sixth session).
+    "ws_data1_nodrop_noaug": "--recipe workshop --subset 600 --epochs 600 --dropout 0 --seed 0",
+    "ws_data1_nodrop_translation_p05": "--recipe workshop --subset 600 --epochs 600 --dropout 0 "
+                                       "--augment translation --augment-p 0.5 --seed 0",
     # On one GPU (benchmarks/gpu_session.sh: Keras on JAX, runs side by side), full-size networks.
     "gpu_stable": "--recipe stable --epochs 40 --minutes 4 --seed 0",
     "gpu_sngan": "--recipe sngan --epochs 40 --minutes 4 --seed 0",
