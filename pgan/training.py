@@ -577,11 +577,11 @@ class GAN(keras.Model):
 
         Unrolled rather than ``jax.lax.scan``: measured on the 2-core CPU (workshop
         model, batch 64, K = 8) a scan ran at 75 img/s against 690 for single steps,
-        while the unrolled call ran at 666; and XLA runs a GPU loop's control flow on
-        the host, a sync per iteration. The price is compile time, about K times that
-        of one step (7.8 s against 2.7 s for K = 8 on that CPU). TensorFlow already
-        runs ``steps_per_execution`` inside one ``tf.function``; there Keras' own
-        function stays.
+        while the unrolled call ran at 666; and XLA has run a GPU loop's control
+        flow on the host, a sync per iteration (JAX issue #2491). The price is compile
+        time, about K times that of one step (7.8 s against 2.7 s for K = 8 on that
+        CPU). TensorFlow already runs ``steps_per_execution`` inside one
+        ``tf.function``; there Keras' own function stays.
         """
         k = int(self.steps_per_execution or 1)
         if (keras.backend.backend() != "jax" or k == 1 or self.run_eagerly or not self.jit_compile
