@@ -54,8 +54,8 @@ if [ "$BENCH" = none ]; then  # the study only
     :
 elif [ "$BENCH" = dispatch ]; then
     # Prepared in the sixth session of 2026-11-27 (not run yet): the same compiled step ran
-    # 120,500 img/s on a fixed batch where fit() ran 73,400, so the batch-256 time is per-call
-    # overhead. fit() now keeps the images on the GPU (runs.ImageBatches) and, on JAX, runs
+    # 120,500 img/s on a fixed batch where fit() ran 73,400, so fit() loses its time outside the
+    # compiled step. fit() now keeps the images on the GPU (runs.ImageBatches) and, on JAX, runs
     # --steps-per-execution K steps in one compiled call; the minimal loop donates its state.
     bench b256_sim_spe1 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous \
         --minimal-epochs "$(( SHORT_EPOCHS < 5 ? SHORT_EPOCHS : 5 ))"

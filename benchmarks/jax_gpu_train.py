@@ -6,7 +6,7 @@ scaled once and kept on the accelerator (``pgan.runs.ImageBatches(on_device=True
 what ``pgan train`` uses on a GPU); only each epoch's shuffled order crosses from the
 host. Prints one JSON object: wall time, time of the first epoch (it includes XLA
 compilation), steady images/s and the final losses. ``--steps-per-execution K`` runs
-K steps per compiled call (a ``lax.scan`` on JAX, see ``GAN.make_train_function``).
+K steps per compiled call (unrolled on JAX, see ``GAN.make_train_function``).
 
     pip install -e ".[jax]"   # plus "jax[cuda12]" on a GPU machine
     python benchmarks/jax_gpu_train.py                              # 50 epochs, batch 256
