@@ -57,3 +57,30 @@ def test_d_scores_arithmetic():
     scores = overfit.d_scores(FixedD(), np.zeros((4, 28, 28, 1), "float32"))
     sigmoid = 1 / (1 + np.exp(-np.array([0.0, 2.0, -2.0, 4.0])))
     assert scores == {"mean_d": round(float(sigmoid.mean()), 4), "r_sign": 0.25, "n": 4}
+
+
+def test_truncated_normal_redraws_only_outside_the_threshold():
+    truncation = load_script("conditional_truncation")
+    plain = truncation.truncated_normal(200, 16, seed=3, threshold=None)
+    cut = truncation.truncated_normal(200, 16, seed=3, threshold=1.0)
+    assert plain.dtype == cut.dtype == np.float32 and cut.shape == (200, 16)
+    assert np.abs(cut).max() <= 1.0 and np.abs(plain).max() > 2.0
+    inside = np.abs(plain) <= 1.0
+    np.testing.assert_array_equal(cut[inside], plain[inside])  # entries inside t are kept as drawn
+    with pytest.raises(ValueError, match="threshold must be > 0"):
+        truncation.truncated_normal(4, 4, seed=0, threshold=0.0)
+
+
+def test_conditional_truncation_rows_are_shares_and_refuse_unconditional():
+    truncation = load_script("conditional_truncation")
+    from pgan import metrics, models, sampling
+
+    judge = metrics.load_judge()
+    path = ROOT / "data" / "pretrained" / "conditional_generator.keras"
+    rows = truncation.judged_classes(sampling.load_generator(path), judge, num_per_class=20, seed=0,
+                                     threshold=1.5)
+    assert len(rows) == 10 and all(len(row) == 10 for row in rows)
+    assert all(sum(row) == pytest.approx(1.0, abs=1e-3) for row in rows)
+    assert np.mean([row[c] for c, row in enumerate(rows)]) > 0.5  # the shipped model draws its classes
+    with pytest.raises(SystemExit, match="unconditional"):
+        truncation.judged_classes(models.build_generator(latent_dim=8, width=4), judge, 4, 0, None)
