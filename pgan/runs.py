@@ -165,8 +165,9 @@ class ImageBatches(keras.utils.PyDataset):
     On a GPU (or TPU) the scaled images are copied to the accelerator once and stay
     there: each batch is cut by one small compiled gather, so no image crosses from
     the host during training (Fashion-MNIST's 60,000 images take 188 MB). Elsewhere,
-    or for a set over ``DEVICE_DATA_LIMIT`` bytes, batches are numpy arrays. Both
-    give the same batches in the same order.
+    or for a set over ``DEVICE_DATA_LIMIT`` bytes or a quarter of the accelerator's
+    memory (the networks need the rest), batches are numpy arrays. Both give the
+    same batches in the same order.
 
     Args:
         images: uint8 array (N, H, W, C).
@@ -176,7 +177,7 @@ class ImageBatches(keras.utils.PyDataset):
         labels: optional int labels (N,); batches are ``(images, labels)``, else ``(images,)``.
         on_device: keep the images on the accelerator (True), on the host (False),
             or decide (None: on the device when JAX runs on a GPU or TPU and the
-            scaled images fit ``DEVICE_DATA_LIMIT``).
+            scaled images fit :func:`device_data_limit`).
     """
 
     DEVICE_DATA_LIMIT = 4 * 2**30
@@ -190,7 +191,7 @@ class ImageBatches(keras.utils.PyDataset):
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(self.images))
         if on_device is None:
-            on_device = _accelerator_backend() and self.images.size * 4 <= self.DEVICE_DATA_LIMIT
+            on_device = _accelerator_backend() and self.images.size * 4 <= device_data_limit()
         self.on_device = bool(on_device)
         if self.on_device:
             import jax
@@ -220,6 +221,18 @@ class ImageBatches(keras.utils.PyDataset):
             import jax
 
             self._device["order"] = jax.device_put(self.order.astype(np.int32))
+
+
+def device_data_limit() -> int:
+    """Bytes of scaled images ``ImageBatches`` keeps on the accelerator: 4 GiB, at most a quarter of its memory."""
+    limit = ImageBatches.DEVICE_DATA_LIMIT
+    if keras.backend.backend() == "jax":
+        import jax
+
+        stats = jax.devices()[0].memory_stats() or {}  # None on the CPU
+        if stats.get("bytes_limit"):
+            limit = min(limit, int(stats["bytes_limit"]) // 4)
+    return limit
 
 
 def _accelerator_backend() -> bool:

@@ -443,7 +443,24 @@ for epoch in range(2):  # the second epoch checks that the reshuffle reaches the
     device.on_epoch_end()
 config = runs.TrainConfig.quick(epochs=1, batch_size=64, subset=192)
 history = runs.build_gan(config).fit(runs.ImageBatches(images, 64, on_device=True), epochs=1, verbose=0).history
-print(json.dumps({"same": same, "kinds": sorted(kinds), "auto_on_cpu": runs.ImageBatches(images, 64).on_device,
+auto_on_cpu = runs.ImageBatches(images, 64).on_device
+
+
+class FakeGPU:  # what decides the automatic choice on an accelerator: its memory
+    def __init__(self, bytes_limit):
+        self.bytes_limit = bytes_limit
+
+    def memory_stats(self):
+        return {"bytes_limit": self.bytes_limit}
+
+
+import jax
+runs._accelerator_backend = lambda: True
+auto = {}
+for bytes_limit in (1_000_000, 10_000_000):  # a quarter of it below / above the 627,200 scaled bytes
+    jax.devices = lambda limit=bytes_limit: [FakeGPU(limit)]
+    auto[bytes_limit] = runs.ImageBatches(images, 64).on_device
+print(json.dumps({"same": same, "kinds": sorted(kinds), "auto_on_cpu": auto_on_cpu, "auto_by_memory": auto,
                   "finite": bool(all(np.isfinite(v).all() for v in history.values()))}))
 """
 
@@ -453,6 +470,7 @@ def test_device_resident_batches_match_the_host_batches_on_jax():
     assert result["same"] == [True] * 6  # 3 batches of 64 from 200 images, two epochs
     assert result["kinds"] == ["jaxlib"] or result["kinds"] == ["jax"]  # device arrays, not numpy
     assert result["auto_on_cpu"] is False  # on the CPU, numpy batches (no copy to gain from)
+    assert result["auto_by_memory"] == {"1000000": False, "10000000": True}  # at most a quarter of its memory
     assert result["finite"]
 
 
