@@ -26,6 +26,7 @@ stdout as soon as it is measured, so a run cut short still reports what it did.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -131,7 +132,7 @@ def main(argv=None) -> int:
     def time_step(name, jitted, images_per_call=args.batch_size, steps_per_call=1, precision=None, extra=None):
         unrolled = "unrolled" in name
         """Compile, warm up, then time ``args.steps`` steps of a state-carrying step function."""
-        context = jax.default_matmul_precision(precision) if precision else _null()
+        context = jax.default_matmul_precision(precision) if precision else contextlib.nullcontext()
         with context:
             compiled, info = describe(jitted, fresh_state(), batches(steps_per_call), key)
             state, keys = fresh_state(), jax.random.split(key, 3 + args.steps)
@@ -261,14 +262,6 @@ def time_parts(args, base, generator, discriminator, g_opt, fresh_state, real, k
         emit({**base, "variant": f"part_{name}", "ms_per_call": round(per_call * 1e3, 3),
               "tflop_per_s": round(info["gflop"] / per_call / 1e3, 2),
               "finite": bool(all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves)), **info})
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":
