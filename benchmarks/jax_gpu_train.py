@@ -128,47 +128,30 @@ def minimal_loop_img_per_s(args, config, images) -> dict:
     """
     import jax
     import keras
-    from keras import ops
 
-    from pgan import data, losses, models, runs
+    from pgan import data, models, runs
 
     device_images = jax.device_put(data.to_model_range(images))
     with runs.dtype_policy(config.mixed_precision):
         generator, discriminator = models.build_gan_models(config.preset, images.shape[1:])
-    latent = generator.input_shape[-1]
     g_opt, d_opt = (keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
                     for _ in range(2))
     g_opt.build(generator.trainable_variables)
     d_opt.build(discriminator.trainable_variables)
 
+    update = minimal_step(generator, discriminator, g_opt, d_opt)
+
     def step(state, images, order, start, key):
-        g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots = state
         real = images[jax.lax.dynamic_slice_in_dim(order, start, args.batch_size)]
         key, z_key = jax.random.split(key)
-        z = jax.random.normal(z_key, (args.batch_size, latent))
-
-        def forward(g_tv, d_tv):
-            fake, new_g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
-            real_logits, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, real, training=True)
-            fake_logits, new_d_ntv = discriminator.stateless_call(d_tv, new_d_ntv, fake, training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits)
-            return (d_loss, losses.generator_loss(fake_logits)), (new_g_ntv, new_d_ntv)
-
-        (d_loss, g_loss), pullback, (g_ntv, d_ntv) = jax.vjp(forward, g_tv, d_tv, has_aux=True)
-        _, d_grads = pullback((ops.ones_like(d_loss), ops.zeros_like(g_loss)))
-        g_grads, _ = pullback((ops.zeros_like(d_loss), ops.ones_like(g_loss)))
-        d_tv, d_slots = d_opt.stateless_apply(d_slots, d_grads, d_tv)
-        g_tv, g_slots = g_opt.stateless_apply(g_slots, g_grads, g_tv)
-        return (g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots), key, d_loss + g_loss
+        state, loss = update(state, real, z_key)
+        return state, key, loss
 
     # One compiled call per step, the state donated (as Keras' fit() does); the batch is cut
     # and the noise drawn inside it, so the host does nothing else per step.
     step = jax.jit(step, donate_argnums=0)
 
-    state = tuple([v.value for v in variables] for variables in (
-        generator.trainable_variables, generator.non_trainable_variables,
-        discriminator.trainable_variables, discriminator.non_trainable_variables,
-        g_opt.variables, d_opt.variables))
+    state = initial_state(generator, discriminator, g_opt, d_opt)
     key = jax.random.key(args.seed)
     steps = len(device_images) // args.batch_size
     seconds = []
@@ -185,6 +168,50 @@ def minimal_loop_img_per_s(args, config, images) -> dict:
             "steady_epoch_seconds": round(statistics.median(steady), 3),
             "img_per_s_steady": round(steps * args.batch_size / statistics.median(steady), 1),
             "final_loss_sum": round(float(loss), 4)}
+
+
+def initial_state(generator, discriminator, g_opt, d_opt) -> tuple:
+    """The minimal step's state: G's and D's variable values, then each optimizer's slots."""
+    return tuple([v.value for v in variables] for variables in (
+        generator.trainable_variables, generator.non_trainable_variables,
+        discriminator.trainable_variables, discriminator.non_trainable_variables,
+        g_opt.variables, d_opt.variables))
+
+
+def minimal_step(generator, discriminator, g_opt, d_opt):
+    """``step(state, real, key) -> (state, d_loss + g_loss)``: one update of the minimal loop, not jitted.
+
+    Draws the noise from ``key``, generates a batch, scores real and fake, takes both
+    gradients from that one forward pass (``jax.vjp``) and applies each optimizer
+    (``optimizer.stateless_apply``). ``state`` is :func:`initial_state`'s tuple. Also
+    timed on its own by ``benchmarks/jax_step_breakdown.py``.
+    """
+    import jax
+    from keras import ops
+
+    from pgan import losses
+
+    latent = generator.input_shape[-1]
+
+    def step(state, real, key):
+        g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots = state
+        z = jax.random.normal(key, (real.shape[0], latent))
+
+        def forward(g_tv, d_tv):
+            fake, new_g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
+            real_logits, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, real, training=True)
+            fake_logits, new_d_ntv = discriminator.stateless_call(d_tv, new_d_ntv, fake, training=True)
+            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            return (d_loss, losses.generator_loss(fake_logits)), (new_g_ntv, new_d_ntv)
+
+        (d_loss, g_loss), pullback, (g_ntv, d_ntv) = jax.vjp(forward, g_tv, d_tv, has_aux=True)
+        _, d_grads = pullback((ops.ones_like(d_loss), ops.zeros_like(g_loss)))
+        g_grads, _ = pullback((ops.zeros_like(d_loss), ops.ones_like(g_loss)))
+        d_tv, d_slots = d_opt.stateless_apply(d_slots, d_grads, d_tv)
+        g_tv, g_slots = g_opt.stateless_apply(g_slots, g_grads, g_tv)
+        return (g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots), d_loss + g_loss
+
+    return step
 
 
 if __name__ == "__main__":

@@ -63,6 +63,16 @@ def kernel_count(hlo_text: str) -> int:
     return count
 
 
+def _load_sibling(name: str):
+    """A script of this folder as a module (the minimal step lives in jax_gpu_train.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch-size", type=int, default=256)
@@ -81,9 +91,8 @@ def main(argv=None) -> int:
     import jax
     import keras
     import numpy as np
-    from keras import ops
 
-    from pgan import losses, models
+    from pgan import models
 
     base = {"batch_size": args.batch_size, "device": str(jax.devices()[0]), "jax": jax.__version__,
             "keras": keras.__version__, "xla_flags": os.environ.get("XLA_FLAGS", "")}
@@ -98,29 +107,11 @@ def main(argv=None) -> int:
     real = jax.device_put(np.random.default_rng(0).uniform(-1, 1, (args.batch_size, 28, 28, 1)).astype("float32"))
     key = jax.random.key(0)
 
-    def fresh_state():
-        return tuple([jax.numpy.array(v.value) for v in variables] for variables in (
-            generator.trainable_variables, generator.non_trainable_variables,
-            discriminator.trainable_variables, discriminator.non_trainable_variables,
-            g_opt.variables, d_opt.variables))
+    gpu_train = _load_sibling("jax_gpu_train")
+    step = gpu_train.minimal_step(generator, discriminator, g_opt, d_opt)
 
-    def step(state, real, key):
-        g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots = state
-        z = jax.random.normal(key, (real.shape[0], latent))
-
-        def forward(g_tv, d_tv):
-            fake, new_g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
-            real_logits, new_d_ntv = discriminator.stateless_call(d_tv, d_ntv, real, training=True)
-            fake_logits, new_d_ntv = discriminator.stateless_call(d_tv, new_d_ntv, fake, training=True)
-            return ((losses.discriminator_loss(real_logits, fake_logits), losses.generator_loss(fake_logits)),
-                    (new_g_ntv, new_d_ntv))
-
-        (d_loss, g_loss), pullback, (g_ntv, d_ntv) = jax.vjp(forward, g_tv, d_tv, has_aux=True)
-        _, d_grads = pullback((ops.ones_like(d_loss), ops.zeros_like(g_loss)))
-        g_grads, _ = pullback((ops.zeros_like(d_loss), ops.ones_like(g_loss)))
-        d_tv, d_slots = d_opt.stateless_apply(d_slots, d_grads, d_tv)
-        g_tv, g_slots = g_opt.stateless_apply(g_slots, g_grads, g_tv)
-        return (g_tv, g_ntv, d_tv, d_ntv, g_slots, d_slots), d_loss + g_loss
+    def fresh_state():  # copies: each timed run donates (and so deletes) its state
+        return jax.tree_util.tree_map(jax.numpy.array, gpu_train.initial_state(generator, discriminator, g_opt, d_opt))
 
     def describe(jitted, *example):
         compiled = jitted.lower(*example).compile()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -189,7 +190,6 @@ class ImageBatches(keras.utils.PyDataset):
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int32)[: len(self.images)]
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(self.images))
         if on_device is None:
             on_device = _accelerator_backend() and self.images.size * 4 <= device_data_limit()
         self.on_device = bool(on_device)
@@ -197,8 +197,8 @@ class ImageBatches(keras.utils.PyDataset):
             import jax
 
             self._device = {"images": jax.device_put(data.to_model_range(self.images)),
-                            "labels": None if self.labels is None else jax.device_put(self.labels),
-                            "order": jax.device_put(self.order.astype(np.int32))}
+                            "labels": None if self.labels is None else jax.device_put(self.labels)}
+        self._shuffle()
 
     def __len__(self):
         return len(self.images) // self.batch_size
@@ -207,8 +207,8 @@ class ImageBatches(keras.utils.PyDataset):
         start = index * self.batch_size
         if self.on_device:
             device = self._device
-            images, labels = _device_take(device["images"], device["labels"], device["order"], start,
-                                          self.batch_size)
+            images, labels = _compiled_take()(device["images"], device["labels"], device["order"], start,
+                                              self.batch_size)
         else:
             rows = self.order[start : start + self.batch_size]
             images = data.to_model_range(self.images[rows])
@@ -216,6 +216,10 @@ class ImageBatches(keras.utils.PyDataset):
         return (images,) if self.labels is None else (images, labels)
 
     def on_epoch_end(self):
+        self._shuffle()
+
+    def _shuffle(self):
+        """A new order of the images (on the device too, where the images are)."""
         self.order = self.rng.permutation(len(self.images))
         if self.on_device:
             import jax
@@ -244,25 +248,21 @@ def _accelerator_backend() -> bool:
     return jax.default_backend() != "cpu"
 
 
-_DEVICE_TAKE = None
-
-
-def _device_take(images, labels, order, start, size):
-    """``images[order[start:start+size]]`` (and the labels) as one compiled call on the device.
+@functools.cache
+def _compiled_take():
+    """``take(images, labels, order, start, size)``: ``images[order[start:start+size]]`` (and the
+    labels) as one compiled call on the device.
 
     Eager ``jax.numpy`` indexing costs several dispatches per batch; compiled, a batch
     costs one, and the host stays ahead of the training step.
     """
-    global _DEVICE_TAKE
-    if _DEVICE_TAKE is None:
-        import jax
+    import jax
 
-        def take(images, labels, order, start, size):
-            rows = jax.lax.dynamic_slice_in_dim(order, start, size)
-            return images[rows], None if labels is None else labels[rows]
+    def take(images, labels, order, start, size):
+        rows = jax.lax.dynamic_slice_in_dim(order, start, size)
+        return images[rows], None if labels is None else labels[rows]
 
-        _DEVICE_TAKE = jax.jit(take, static_argnums=4)
-    return _DEVICE_TAKE(images, labels, order, start, size)
+    return jax.jit(take, static_argnums=4)
 
 
 def _training_input(config: TrainConfig, images, epochs_done: int, labels=None):
