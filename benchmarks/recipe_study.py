@@ -95,6 +95,18 @@ STUDY = {
     "ws_data1_nodrop_noaug": "--recipe workshop --subset 600 --epochs 600 --dropout 0 --seed 0",
     "ws_data1_nodrop_translation_p05": "--recipe workshop --subset 600 --epochs 600 --dropout 0 "
                                        "--augment translation --augment-p 0.5 --seed 0",
+    # Does D memorise 10% of the data when trained for longer, and does DiffAugment then pay
+    # (2026-11-27, seventh session)? The pair above for 40 minutes each (at most 600 epochs),
+    # the two side by side on the 2-core machine; their checkpoints feed discriminator_overfit.py.
+    # D memorised (seen-unseen gap 0.084-0.090) and translation won in both seeds (FCD 17.0 vs 18.0,
+    # 13.5 vs 17.2).
+    "ws_data10_nodrop_noaug_40min": "--recipe workshop --subset 6000 --epochs 600 --minutes 40 --dropout 0 --seed 0",
+    "ws_data10_nodrop_translation_p05_40min": "--recipe workshop --subset 6000 --epochs 600 --minutes 40 "
+                                              "--dropout 0 --augment translation --augment-p 0.5 --seed 0",
+    "ws_data10_nodrop_noaug_40min_seed1": "--recipe workshop --subset 6000 --epochs 600 --minutes 40 --dropout 0 "
+                                          "--seed 1",
+    "ws_data10_nodrop_translation_p05_40min_seed1": "--recipe workshop --subset 6000 --epochs 600 --minutes 40 "
+                                                    "--dropout 0 --augment translation --augment-p 0.5 --seed 1",
     # On one GPU (benchmarks/gpu_session.sh: Keras on JAX, runs side by side), full-size networks.
     "gpu_stable": "--recipe stable --epochs 40 --minutes 4 --seed 0",
     "gpu_sngan": "--recipe sngan --epochs 40 --minutes 4 --seed 0",
