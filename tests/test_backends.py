@@ -1,8 +1,8 @@
 """The JAX backend: the same models, train step, resume and samples as on TensorFlow.
 
 Keras picks its backend once per process, so each check runs a small script in a
-subprocess with ``KERAS_BACKEND=jax``. Skipped when JAX is not installed
-(``pip install -e ".[jax]"``).
+subprocess with ``KERAS_BACKEND=jax`` (the parity checks run theirs on TensorFlow too).
+Skipped when JAX is not installed (``pip install -e ".[jax]"``).
 """
 
 import json
@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NO_TENSORFLOW = "import sys; sys.modules['tensorflow'] = None\n"
 
 
-def run_jax(script: str, *args, without_tensorflow: bool = False, timeout: int = 240,
+def run_script(script: str, *args, without_tensorflow: bool = False, timeout: int = 240,
             backend: str = "jax", single_thread: bool = False) -> dict:
-    """Run ``script`` under KERAS_BACKEND=jax (or ``backend``); return the JSON object on its last stdout line.
+    """Run ``script`` with KERAS_BACKEND=``backend`` in a fresh process; return its last stdout line as JSON.
 
     ``without_tensorflow`` makes ``import tensorflow`` fail, as on a machine without it.
     ``single_thread`` runs TensorFlow's and XLA's CPU kernels on one thread (TensorFlow without
@@ -54,7 +54,7 @@ def run_on_both_backends(script: str, folder: Path, *args) -> tuple:
     3e-6 and TensorFlow gives the same bits on every run.
     """
     for backend in ("jax", "tensorflow"):
-        run_jax(script, *args, folder / f"{backend}.npz", backend=backend, single_thread=True)
+        run_script(script, *args, folder / f"{backend}.npz", backend=backend, single_thread=True)
     return np.load(folder / "jax.npz"), np.load(folder / "tensorflow.npz")
 
 
@@ -102,7 +102,7 @@ print(json.dumps(result))
 
 
 def test_jax_step_updates_each_network_only_in_its_own_step():
-    result = run_jax(STEP_SCRIPT)
+    result = run_script(STEP_SCRIPT)
     for update, draws in (("alternating", 2), ("simultaneous", 1)):
         d_step, g_step = result[f"{update}_d_step"], result[f"{update}_g_step"]
         for step in (d_step, g_step):
@@ -193,7 +193,7 @@ print(json.dumps({"first": first["d_loss"], "resumed": resumed["d_loss"], "g_los
 
 
 def test_fit_checkpoint_and_resume_on_jax_without_tensorflow(tmp_path):
-    result = run_jax(FIT_RESUME_SCRIPT, tmp_path, without_tensorflow=True)
+    result = run_script(FIT_RESUME_SCRIPT, tmp_path, without_tensorflow=True)
     assert len(result["first"]) == 1 and len(result["resumed"]) == 2
     assert result["resumed"][0] == result["first"][0]  # epoch 1 comes from the checkpoint
     assert all(np.isfinite(result["resumed"] + result["g_loss"]))
@@ -228,7 +228,7 @@ def test_generator_saved_on_tensorflow_samples_the_same_on_jax(tmp_path):
     generator.save(tmp_path / "g.keras")
     expected = sampling.generate_images(generator, 6, seed=5)
     assert keras.backend.backend() == "tensorflow"
-    run_jax(SAMPLE_SCRIPT, tmp_path / "g.keras", tmp_path / "jax.npy")
+    run_script(SAMPLE_SCRIPT, tmp_path / "g.keras", tmp_path / "jax.npy")
     np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), expected, atol=1e-4)
 
 
@@ -258,7 +258,7 @@ def test_clear_errors_on_jax_tensorflow_only_options_and_divergence(tmp_path):
         errors["diverged"] = str(err)
     print(json.dumps(errors))
     """
-    errors = run_jax(script, tmp_path / "run")
+    errors = run_script(script, tmp_path / "run")
     assert set(errors) == {"mixed_precision", "strategy", "diverged"}
     assert "TensorFlow only" in errors["mixed_precision"] and "TensorFlow only" in errors["strategy"]
     assert "g_loss (the generator loss) became nan at batch 1" in errors["diverged"]
@@ -276,7 +276,7 @@ print(json.dumps({"help": buffer.getvalue(), "tensorflow_loaded": sys.modules.ge
 
 
 def test_cli_help_with_tensorflow_unimportable():
-    result = run_jax(CLI_SCRIPT, without_tensorflow=True)
+    result = run_script(CLI_SCRIPT, without_tensorflow=True)
     for command in ("train", "sample", "evaluate"):
         assert command in result["help"]
     assert not result["tensorflow_loaded"]
@@ -291,7 +291,7 @@ def test_cli_train_quick_with_tensorflow_unimportable(fashion_mnist, tmp_path):
                               "--out", sys.argv[1] + "/s.npy"])
     print(json.dumps({"train": status, "sample": status_sample}))
     """
-    assert run_jax(script, tmp_path / "run", without_tensorflow=True) == {"train": 0, "sample": 0}
+    assert run_script(script, tmp_path / "run", without_tensorflow=True) == {"train": 0, "sample": 0}
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert len(history["d_loss"]) == 2 and all(np.isfinite(history["g_loss"]))
     assert np.load(tmp_path / "run" / "s.npy").shape == (4, 28, 28, 1)
@@ -377,7 +377,7 @@ def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path):
     assert set(jax_out) == set(tf_out)
     # n_critic=2: three noise draws (two D steps, one G step) and two penalty draws.
     np.testing.assert_array_equal(tf_out["hinge_gp_ema_draws"], [3, 2])
-    # Float rounding differs between the backends' kernels (about 1e-6 here); a wrong term in a
+    # Float rounding differs between the backends' kernels (up to 3e-6 here); a wrong term in a
     # loss or penalty moves the losses and weights by 1e-2 or more.
     for key in tf_out:  # losses, accuracies, every weight (EMA included) after one step
         np.testing.assert_allclose(jax_out[key], tf_out[key], atol=1e-3, rtol=1e-3, err_msg=key)
@@ -392,7 +392,7 @@ runpy.run_path("benchmarks/jax_gpu_train.py", run_name="__main__")
 
 def test_gpu_benchmark_script_runs_fit_and_the_minimal_loop_without_tensorflow():
     # The script a GPU session runs (benchmarks/gpu_session.sh), here on the CPU on a tiny subset.
-    result = run_jax(GPU_SCRIPT_SMOKE, "--epochs", "2", "--subset", "256", "--batch-size", "64",
+    result = run_script(GPU_SCRIPT_SMOKE, "--epochs", "2", "--subset", "256", "--batch-size", "64",
                      "--update", "simultaneous", "--minimal-epochs", "2", without_tensorflow=True)
     assert result["num_train_images"] == 256 and result["update"] == "simultaneous"
     assert result["finite"] and result["img_per_s_steady"] > 0
@@ -427,7 +427,7 @@ print(json.dumps({"max_diff": {spe: float(np.abs(weights[1] - weights[spe]).max(
 def test_steps_per_execution_changes_nothing_but_speed_on_jax():
     # On JAX pgan runs the K steps of one execution inside one compiled call (one dispatch per K
     # steps); the weights and logs after an epoch are those of K single steps.
-    result = run_jax(STEPS_PER_EXECUTION_SCRIPT)
+    result = run_script(STEPS_PER_EXECUTION_SCRIPT)
     assert result["train_function"] == "pgan.training"  # pgan's scanned call, not Keras' Python loop
     for spe in ("3", "4"):
         assert result["max_diff"][spe] < 1e-5, spe
@@ -477,7 +477,7 @@ print(json.dumps({"same": same, "kinds": sorted(kinds), "auto_on_cpu": auto_on_c
 
 
 def test_device_resident_batches_match_the_host_batches_on_jax():
-    result = run_jax(DEVICE_BATCHES_SCRIPT, without_tensorflow=True)
+    result = run_script(DEVICE_BATCHES_SCRIPT, without_tensorflow=True)
     assert result["same"] == [True] * 6  # 3 batches of 64 from 200 images, two epochs
     assert result["kinds"] == ["jaxlib"] or result["kinds"] == ["jax"]  # device arrays, not numpy
     assert result["auto_on_cpu"] is False  # on the CPU, numpy batches (no copy to gain from)
@@ -506,7 +506,7 @@ print(json.dumps({
 
 
 def test_mixed_bfloat16_trains_on_jax(tmp_path):
-    result = run_jax(BFLOAT16_SCRIPT, str(tmp_path / "run"), without_tensorflow=True)
+    result = run_script(BFLOAT16_SCRIPT, str(tmp_path / "run"), without_tensorflow=True)
     assert result["finite"]
     assert "bfloat16" in result["compute_dtypes"] and "float32" in result["compute_dtypes"]  # tanh stays float32
     dtype, low, high = result["samples"]
