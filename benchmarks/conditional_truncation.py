@@ -44,7 +44,6 @@ def truncated_normal(num: int, dim: int, seed: int, threshold: float | None):
 
 def judged_classes(generator, judge, num_per_class: int, seed: int, threshold: float | None) -> list[list[float]]:
     """Row C: the share of class-C samples the judge assigns to each class."""
-    import keras
     import numpy as np
 
     from pgan import metrics, sampling
@@ -57,11 +56,7 @@ def judged_classes(generator, judge, num_per_class: int, seed: int, threshold: f
     rows = []
     for c in range(num_classes):
         z = truncated_normal(num_per_class, latent, seed + c, threshold)
-        labels = np.full(num_per_class, c, dtype="int32")
-        images = np.concatenate([
-            keras.ops.convert_to_numpy(generator([z[i : i + 500], labels[i : i + 500]], training=False))
-            for i in range(0, num_per_class, 500)
-        ])
+        images = sampling.generate_images(generator, num_per_class, labels=c, noise=z)
         _, logits = metrics.judge_outputs(images, "model", judge)
         counts = np.bincount(np.argmax(logits, axis=1), minlength=num_classes)
         rows.append([round(float(x), 4) for x in counts / num_per_class])

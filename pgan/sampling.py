@@ -119,16 +119,25 @@ def sample_noise(num_examples: int, latent_dim: int, seed: int | None = None) ->
 
 
 def generate_images(
-    generator, num_examples: int, seed: int | None = None, batch_size: int = 500, labels=None
+    generator, num_examples: int, seed: int | None = None, batch_size: int = 500, labels=None, noise=None
 ) -> np.ndarray:
     """Generate ``num_examples`` images in the model range [-1, 1] as float32 numpy.
 
     The same ``seed`` gives the same images (inference mode: BatchNorm uses its
     moving statistics, dropout is off). For a conditional generator, ``labels``
     picks the classes (see :func:`class_labels`; default: all classes in turn).
+    ``noise``: the generator's input, shape (num_examples, latent_dim), instead of
+    standard normal noise drawn with ``seed`` (e.g. a truncated normal).
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
-    noise = sample_noise(num_examples, latent_dim_of(generator), seed)
+    latent_dim = latent_dim_of(generator)
+    if noise is None:
+        noise = sample_noise(num_examples, latent_dim, seed)
+    else:
+        noise = np.asarray(noise, dtype=np.float32)
+        if noise.shape != (num_examples, latent_dim):
+            raise ValueError(f"noise must have shape ({num_examples}, {latent_dim}) for {num_examples} images "
+                             f"of {generator.name!r}, got {noise.shape}.")
     labels = class_labels(generator, num_examples, labels)
 
     def batch(i):

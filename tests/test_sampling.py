@@ -33,6 +33,15 @@ def test_load_generator_errors(tmp_path, saved_generator):
         sampling.load_generator(tmp_path / "d.keras")
 
 
+def test_given_noise_replaces_the_seeded_draw(saved_generator):
+    generator = sampling.load_generator(saved_generator)
+    noise = sampling.sample_noise(7, 8, seed=5)
+    np.testing.assert_array_equal(sampling.generate_images(generator, 7, noise=noise, batch_size=3),
+                                  sampling.generate_images(generator, 7, seed=5, batch_size=3))
+    with pytest.raises(ValueError, match=r"noise must have shape \(7, 8\).*got \(7, 5\)"):
+        sampling.generate_images(generator, 7, noise=np.zeros((7, 5)))
+
+
 def test_sample_noise_validation():
     assert sampling.sample_noise(3, 5, seed=0).shape == (3, 5)
     with pytest.raises(ValueError, match="positive int"):
