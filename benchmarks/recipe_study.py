@@ -135,6 +135,13 @@ STUDY = {
     # short of the per-class goal, had risen with epochs (78.1%, 86.0%, 87.8% after 28, 39, 65);
     # after 163 epochs it was 86.2% (FCD 2.04). Its last checkpoint is kept in runs/gpu4.
     "gpu_conditional_7min": "--recipe conditional --epochs 400 --minutes 7 --steps-per-execution 8 --seed 0",
+    # Coat, the one class short of the per-class goal (2026-11-27, eighth session): fine-tune
+    # gpu_conditional_7min (its checkpoint copied to runs/study/gpu_conditional_7min) on the 2-core
+    # CPU for 30 minutes with a class head on D (projection_ac), two class-loss weights side by side.
+    "cond_7min_ft_ac1": "--recipe conditional --conditional projection_ac --aux-weight 1 "
+                        "--init-from runs/study/gpu_conditional_7min --epochs 40 --minutes 30 --seed 0",
+    "cond_7min_ft_ac03": "--recipe conditional --conditional projection_ac --aux-weight 0.3 "
+                         "--init-from runs/study/gpu_conditional_7min --epochs 40 --minutes 30 --seed 0",
 }
 
 

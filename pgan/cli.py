@@ -59,8 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
                        default=None, help="loss family (default gan: cross-entropy)")
     train.add_argument("--g-loss", choices=["non_saturating", "minimax"], default=None,
                        help="generator side of --loss gan")
-    train.add_argument("--conditional", choices=["projection", "acgan"], default=None,
+    train.add_argument("--conditional", choices=["projection", "acgan", "projection_ac"], default=None,
                        help="train a class-conditional GAN with this discriminator head")
+    train.add_argument("--aux-weight", type=float, default=None,
+                       help="weight of the class loss of an acgan or projection_ac head (default 1)")
+    train.add_argument("--init-from", type=Path, default=None,
+                       help="fine-tune: start from the networks of this run folder's last checkpoint "
+                            "(layers matched by name; new layers and the optimizers start fresh)")
     train.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")
     train.add_argument("--ema-decay", type=float, default=None, help="keep an EMA generator (e.g. 0.999)")
     train.add_argument("--augment", default=None, help="DiffAugment policy, e.g. translation,cutout")
@@ -167,6 +172,7 @@ _TRAIN_FIELDS = {
     "dropout": "dropout", "minutes": "time_limit_minutes",
     "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
     "tensorboard": "tensorboard", "steps_per_execution": "steps_per_execution",
+    "aux_weight": "aux_weight", "init_from": "init_from",
 }
 
 
@@ -176,6 +182,8 @@ def train_config_from_args(args):
 
     overrides = {field: getattr(args, option) for option, field in _TRAIN_FIELDS.items()
                  if getattr(args, option) is not None}
+    if "init_from" in overrides:
+        overrides["init_from"] = str(overrides["init_from"])
     if args.quick:
         quick = runs.TrainConfig.quick()
         overrides.update(epochs=quick.epochs, batch_size=quick.batch_size, subset=quick.subset)

@@ -20,6 +20,9 @@ PRESETS = {
     "workshop": {"latent_dim": 64, "g_width": 32, "d_width": 32, "kernel_size": 5},
 }
 
+# The discriminator heads of a class-conditional GAN (build_conditional_discriminator).
+CONDITIONAL_HEADS = ("projection", "acgan", "projection_ac")
+
 
 def _check_image_shape(image_shape) -> tuple[int, int, int]:
     if len(image_shape) != 3 or any(int(s) < 1 for s in image_shape):
@@ -239,7 +242,7 @@ def build_gan_models(
 ):
     """Build ``(generator, discriminator)`` for a named preset ("dcgan" or "workshop").
 
-    ``conditional`` ("projection" or "acgan") builds the class-conditional pair
+    ``conditional`` (one of :data:`CONDITIONAL_HEADS`) builds the class-conditional pair
     (:func:`build_conditional_generator`, :func:`build_conditional_discriminator`)
     at the preset's sizes; ``dropout`` and ``spectral_norm`` go to the discriminator.
 
@@ -345,22 +348,26 @@ def build_conditional_discriminator(
       logit ``psi(phi(x)) + <embed(y), phi(x)>``: D judges "is this a real *y*?".
     * ``head="acgan"`` (Odena et al. 2017, the article's "acGAN"): input image only;
       outputs ``[logit, class_logits]``: D judges real/fake and also names the class.
+    * ``head="projection_ac"``: both: inputs ``[image, label]``, outputs
+      ``[projection logit, class_logits]``. :class:`pgan.training.GAN` trains the class
+      head on real images only and asks G's fakes to be named their class by it.
 
     Taught in notebooks/10_conditional_products.ipynb.
     """
     _check_positive(num_classes=num_classes, width=width, kernel_size=kernel_size)
     _check_image_shape(image_shape)
-    if head not in ("projection", "acgan"):
-        raise ValueError(f"head must be 'projection' or 'acgan', got {head!r}.")
+    if head not in CONDITIONAL_HEADS:
+        raise ValueError(f"head must be one of {CONDITIONAL_HEADS}, got {head!r}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
     image = keras.Input(shape=tuple(image_shape), name="image")
     features = _discriminator_features(image, width, kernel_size, dropout, spectral_norm)
     logit = _dense(1, "logit", spectral_norm)(features)
+    class_logits = _dense(num_classes, "class_logits", spectral_norm)(features) if head != "projection" else None
     if head == "acgan":
-        class_logits = _dense(num_classes, "class_logits", spectral_norm)(features)
         return keras.Model(image, [logit, class_logits], name=name)
     label = keras.Input(shape=(), dtype="int32", name="label")
     embedded = layers.Embedding(num_classes, int(features.shape[-1]), name="label_embedding")(label)
     projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
-    return keras.Model([image, label], layers.Add(dtype="float32", name="logit_plus_projection")([logit, projection]), name=name)
+    logit = layers.Add(dtype="float32", name="logit_plus_projection")([logit, projection])
+    return keras.Model([image, label], logit if class_logits is None else [logit, class_logits], name=name)

@@ -8,6 +8,7 @@ A run folder holds::
     checkpoints/           epoch_NNNN.weights.h5 (both networks and optimizers)
     samples/               epoch_NNNN.png from fixed noise, progress.gif
     history.json           per-epoch d_loss, g_loss, D accuracies, seconds
+    initialised_from.json  the run a fine-tuning run started from (``init_from``)
     generator.keras        the trained generator (written at the end)
     run.json               what was run, where, how long
 
@@ -37,7 +38,7 @@ from pgan.training import GAN, ResumableCheckpoint, SampleGrid, StopOnNonFinite,
 # Settings that must match when a run is resumed (the others may change, e.g. epochs).
 _RESUME_KEYS = (
     "preset", "batch_size", "mixed_precision", "update", "seed",
-    "conditional", "loss", "spectral_norm", "ema_decay", "augment", "augment_p", "subset",
+    "conditional", "loss", "spectral_norm", "ema_decay", "augment", "augment_p", "subset", "init_from",
 )
 
 @dataclasses.dataclass
@@ -61,7 +62,8 @@ class TrainConfig:
         sample_every: write a sample grid every this many epochs.
         tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
         recipe: the name of the recipe these settings came from (a record only).
-        conditional: None, "projection" or "acgan": train a class-conditional GAN.
+        conditional: None, "projection", "acgan" or "projection_ac" (a projection head and a
+            class head trained on real images): train a class-conditional GAN.
         loss: "gan", "hinge", "wasserstein", "least_squares" or "relativistic".
         d_learning_rate, g_learning_rate: per-network rates (two time scales);
             None: ``learning_rate``.
@@ -75,6 +77,9 @@ class TrainConfig:
         ema_decay: keep an EMA generator with this decay (exported and sampled).
         augment: DiffAugment policy, e.g. "translation,cutout" (None: off).
         augment_p: the probability of each DiffAugment transformation per image (1: always).
+        aux_weight: weight of the class loss of an "acgan" or "projection_ac" head.
+        init_from: fine-tune: a run folder whose last checkpoint initialises the networks
+            (:func:`initialise_from_run`); None: fresh weights.
         time_limit_minutes: stop after this much training time (over all resumes).
         steps_per_execution: training steps per compiled call (``keras.Model.compile``);
             more than 1 cuts the per-step overhead on a GPU and changes nothing else. On
@@ -112,6 +117,8 @@ class TrainConfig:
     ema_decay: float | None = None
     augment: str | None = None
     augment_p: float = 1.0
+    aux_weight: float = 1.0
+    init_from: str | None = None
     time_limit_minutes: float | None = None
     steps_per_execution: int = 1
 
@@ -129,13 +136,17 @@ class TrainConfig:
             )
         if self.strategy not in (None, "mirrored"):
             raise ValueError(f"strategy must be None or 'mirrored', got {self.strategy!r}.")
-        if self.conditional not in (None, "projection", "acgan"):
-            raise ValueError(f"conditional must be None, 'projection' or 'acgan', got {self.conditional!r}.")
+        if self.conditional is not None and self.conditional not in models.CONDITIONAL_HEADS:
+            raise ValueError(
+                f"conditional must be None or one of {models.CONDITIONAL_HEADS}, got {self.conditional!r}."
+            )
         from pgan import augment, losses
 
         losses.get_loss_family(self.loss)
         self.augment = augment.normalize_policy(self.augment)  # "none" -> None, " a, b" -> "a,b"
         augment.check_probability(self.augment_p)
+        if self.aux_weight < 0:
+            raise ValueError(f"aux_weight must be >= 0, got {self.aux_weight!r}.")
         if self.time_limit_minutes is not None and self.time_limit_minutes <= 0:
             raise ValueError(f"time_limit_minutes must be positive, got {self.time_limit_minutes!r}.")
 
@@ -370,10 +381,83 @@ def build_gan(config: TrainConfig, image_shape=(28, 28, 1), num_classes: int = 1
         r1_weight=config.r1_weight,
         augment=config.augment,
         augment_p=config.augment_p,
+        aux_weight=config.aux_weight,
         steps_per_execution=config.steps_per_execution,
         **options,
     )
     return gan
+
+
+def _copy_matching_layers(source: keras.Model, target: keras.Model) -> list[str]:
+    """Copy the weights of each layer of ``target`` from the same-named, same-shaped layer
+    of ``source``; return the names of the layers left as they were."""
+    by_name = {layer.name: layer for layer in source.layers}
+    fresh = []
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        match = by_name.get(layer.name)
+        if match is not None and [tuple(w.shape) for w in match.weights] == [tuple(w.shape) for w in layer.weights]:
+            layer.set_weights(match.get_weights())
+        else:
+            fresh.append(layer.name)
+    return fresh
+
+
+def initialise_from_run(gan: GAN, source_dir, image_shape=(28, 28, 1), num_classes: int = 10) -> dict:
+    """Fine-tuning: copy the networks of ``source_dir``'s last checkpoint into ``gan``.
+
+    The source run is rebuilt from its ``config.json`` and its checkpoint loaded; then
+    every layer of ``gan``'s generator, discriminator and EMA generator takes the weights
+    of the source layer with the same name and shapes. The generator must match
+    entirely; the discriminator may have new layers (e.g. the class head of
+    ``conditional="projection_ac"`` on a projection run), which keep their fresh
+    initialisation. The optimizers start fresh.
+
+    Returns:
+        What was loaded (run, epoch, checkpoint file and SHA-256, the discriminator
+        layers left fresh), as recorded in the run's ``run.json``.
+
+    Raises:
+        FileNotFoundError: ``source_dir`` has no checkpoint.
+        ValueError: the source generator differs from ``gan``'s (another preset or
+            latent size, conditional against unconditional).
+    """
+    source_dir = Path(source_dir)
+    source_checkpoint = ResumableCheckpoint(source_dir)
+    state = source_checkpoint.read_state() if (source_dir / "config.json").exists() else None
+    if state is None:
+        raise FileNotFoundError(
+            f"--init-from {source_dir}: expected a pgan run folder with config.json and state.json "
+            "(a run that finished at least one epoch)."
+        )
+    saved = json.loads((source_dir / "config.json").read_text())
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    source_config = TrainConfig(**{k: v for k, v in saved.items() if k in names and k != "init_from"})
+    with dtype_policy(source_config.mixed_precision):
+        source = build_gan(source_config, image_shape, num_classes)
+    epoch = source_checkpoint.restore(source)
+    fresh_g = _copy_matching_layers(source.generator, gan.generator)
+    if fresh_g:
+        raise ValueError(
+            f"--init-from {source_dir}: its generator ({source_config.preset!r}, conditional="
+            f"{source_config.conditional!r}) does not match this run's (layers {fresh_g} differ). "
+            "Fine-tune with the same --model and the same kind of generator (conditional or not)."
+        )
+    fresh_d = _copy_matching_layers(source.discriminator, gan.discriminator)
+    if len(fresh_d) == len([layer for layer in gan.discriminator.layers if layer.weights]):
+        raise ValueError(f"--init-from {source_dir}: no layer of its discriminator fits this run's.")
+    if gan.ema_generator is not None:
+        _copy_matching_layers(source.ema_generator or source.generator, gan.ema_generator)
+    checkpoint_file = source_dir / state["checkpoint"]
+    return {
+        "run": str(source_dir),
+        "epoch": epoch,
+        "checkpoint": state["checkpoint"],
+        "checkpoint_sha256": sha256_file(checkpoint_file),
+        "config": dataclasses.asdict(source_config),
+        "fresh_discriminator_layers": fresh_d,
+    }
 
 
 def _check_resume(run_dir: Path, config: TrainConfig) -> None:
@@ -436,6 +520,10 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
         with strategy.scope():
             gan = build_gan(config, images.shape[1:], num_classes)
         done = checkpoint.restore(gan)
+        init_record = run_dir / "initialised_from.json"
+        if done == 0 and config.init_from:
+            init = initialise_from_run(gan, config.init_from, images.shape[1:], num_classes)
+            init_record.write_text(json.dumps(init, indent=1))
         limit = TimeLimit(config.time_limit_minutes, sum(checkpoint.history.get("epoch_seconds", [])))
         if done < config.epochs and not limit.reached:
             dataset = _training_input(config, images, done, labels)
@@ -476,6 +564,8 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
         "versions": backend_versions(),
         "final": {k: v[-1] for k, v in history.items() if v},
     }
+    if init_record.exists():
+        run_info["initialised_from"] = json.loads(init_record.read_text())
     (run_dir / "run.json").write_text(json.dumps(run_info, indent=1))
     return history
 
@@ -530,6 +620,7 @@ def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
         "hardware": run["hardware"],
         "versions": run["versions"],
         "final_losses": run["final"],
+        **({"initialised_from": run["initialised_from"]} if "initialised_from" in run else {}),
         "metrics": {},
         "samples": f"{name}_samples.png (seed 0, 100 images)",
     }

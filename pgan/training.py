@@ -87,11 +87,10 @@ def _draw(seeds):
 
 
 def _discriminator_head(discriminator) -> str:
-    if len(discriminator.inputs) == 2:
-        return "projection"
-    if len(discriminator.outputs) == 2:
-        return "acgan"
-    return "unconditional"
+    takes_label, names_class = len(discriminator.inputs) == 2, len(discriminator.outputs) == 2
+    if takes_label:
+        return "projection_ac" if names_class else "projection"
+    return "acgan" if names_class else "unconditional"
 
 
 class GAN(keras.Model):
@@ -120,7 +119,7 @@ class GAN(keras.Model):
 
     Metrics: ``d_loss``, ``g_loss``, ``d_real_acc`` (share of real images D
     calls real: logit > 0) and ``d_fake_acc`` (share of fakes D calls fake);
-    with an AC-GAN head also ``d_class_acc`` (D's class accuracy on real images).
+    with a class head (AC-GAN, projection_ac) also ``d_class_acc`` (D's class accuracy on real images).
 
     Taught in notebooks/05_training_on_gpu.ipynb (and 09, 10 for the options).
     """
@@ -141,7 +140,8 @@ class GAN(keras.Model):
             raise ValueError(
                 f"generator {generator.name!r} is {'un' if self.num_classes is None else ''}conditional "
                 f"but discriminator {discriminator.name!r} has a {self.d_head!r} head. Pair a conditional "
-                "generator with build_conditional_discriminator(head='projection' or 'acgan'), and a "
+                "generator with build_conditional_discriminator(head='projection', 'acgan' or "
+                "'projection_ac'), and a "
                 "plain generator with build_discriminator."
             )
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -157,7 +157,8 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_acc_tracker = keras.metrics.Mean(name="d_real_acc")
         self.fake_acc_tracker = keras.metrics.Mean(name="d_fake_acc")
-        self.class_acc_tracker = keras.metrics.Mean(name="d_class_acc") if self.d_head == "acgan" else None
+        self.names_class = self.d_head in ("acgan", "projection_ac")
+        self.class_acc_tracker = keras.metrics.Mean(name="d_class_acc") if self.names_class else None
         # Both sub-models are already built; nothing is left for fit() to build.
         self.built = True
 
@@ -190,7 +191,7 @@ class GAN(keras.Model):
                 penalty weight, e.g. 10), ``r1_weight`` (R1 gamma), ``augment``
                 (DiffAugment policy, e.g. "translation,cutout"), ``augment_p`` (the
                 probability of each of its transformations per image, default 1), ``aux_weight``
-                (AC-GAN class-loss weight, default 1); anything else goes to
+                (weight of the class loss of a class head, default 1); anything else goes to
                 ``keras.Model.compile`` (e.g. ``steps_per_execution``).
 
         Under a ``mixed_float16`` policy both optimizers are wrapped in
@@ -308,11 +309,11 @@ class GAN(keras.Model):
         return z if labels is None else [z, labels]
 
     def _d_inputs(self, images, labels):
-        return [images, labels] if self.d_head == "projection" else images
+        return [images, labels] if self.d_head in ("projection", "projection_ac") else images
 
     def _split(self, outputs):
         """D's outputs as (logits, class_logits or None)."""
-        if self.d_head == "acgan":
+        if self.names_class:
             return outputs[0], outputs[1]
         return outputs, None
 
@@ -334,7 +335,7 @@ class GAN(keras.Model):
         ``discriminate(images, labels) -> (logits, class_logits)`` runs D in training
         mode; ``input_gradients(images, labels)`` returns dD/dx (backend-specific).
         Returns ``(loss, real_logits, fake_logits, real_class_logits, fake_class_logits)``
-        (the class logits are None without an AC-GAN head).
+        (the class logits are None without a class head).
         """
         real_logits, real_cls = discriminate(self._augmented(real, seeds), labels)
         fake_logits, fake_cls = discriminate(self._augmented(fake, seeds), labels)
@@ -343,6 +344,10 @@ class GAN(keras.Model):
             loss = loss + self.aux_weight * (
                 losses.auxiliary_class_loss(labels, real_cls) + losses.auxiliary_class_loss(labels, fake_cls)
             )
+        elif self.d_head == "projection_ac":
+            # The class head learns from real images only: a classifier of real products,
+            # which G's fakes must then satisfy (AC-GAN also trains it on its fakes).
+            loss = loss + self.aux_weight * losses.auxiliary_class_loss(labels, real_cls)
         if self.gp_weight:
             weights = keras.random.uniform((ops.shape(real)[0],), seed=_draw(seeds))
             points = losses.interpolate(real, fake, weights)
@@ -354,7 +359,7 @@ class GAN(keras.Model):
 
     def _g_loss_from(self, fake_logits, fake_cls, real_logits, labels):
         loss = self.g_loss_fn(fake_logits, real_logits)
-        if self.d_head == "acgan":
+        if self.names_class:
             loss = loss + self.aux_weight * losses.auxiliary_class_loss(labels, fake_cls)
         return loss
 

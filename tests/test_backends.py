@@ -329,13 +329,14 @@ cases = {
     "wasserstein_gp": (None, {"loss": "wasserstein", "gp_weight": 10.0}, None),
     "projection_hinge": ("projection", {"loss": "hinge"}, 0.9),
     "acgan": ("acgan", {}, None),
+    "projection_ac": ("projection_ac", {"aux_weight": 0.5}, None),
     # Spectral norm in D: two D calls per step, each one power iteration, the gradient through sigma.
     "hinge_spectral_norm": ("sn", {"loss": "hinge"}, None),
 }
 out = {}
 folder = sys.argv[1]
 for name, (head, options, ema) in cases.items():
-    if head in ("projection", "acgan"):
+    if head in ("projection", "acgan", "projection_ac"):
         generator = models.build_conditional_generator(latent_dim=8, width=4)
         discriminator = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
     else:
@@ -347,7 +348,7 @@ for name, (head, options, ema) in cases.items():
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1),
                 run_eagerly=keras.backend.backend() == "tensorflow", **options)
     calls.update(normal=0, uniform=0)
-    logs = gan.train_on_batch(real, labels if head in ("projection", "acgan") else None, return_dict=True)
+    logs = gan.train_on_batch(real, labels if head in ("projection", "acgan", "projection_ac") else None, return_dict=True)
     out.update({f"{name}_{k}": np.asarray(v) for k, v in logs.items()})
     models_ = (generator, discriminator) + ((gan.ema_generator,) if ema else ())
     for tag, model in zip(("g", "d", "ema"), models_):
@@ -364,8 +365,8 @@ def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path):
     from pgan import models
 
     keras.utils.set_random_seed(0)  # the same starting weights on every run, so a failure can be replayed
-    for head in (None, "projection", "acgan", "sn"):
-        if head in ("projection", "acgan"):
+    for head in (None, "projection", "acgan", "projection_ac", "sn"):
+        if head in ("projection", "acgan", "projection_ac"):
             g = models.build_conditional_generator(latent_dim=8, width=4)
             d = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
         else:

@@ -1,5 +1,6 @@
 """Losses beyond the article's, penalties, EMA, DiffAugment, spectral norm, conditional GANs, recipes."""
 
+import dataclasses
 import json
 import warnings
 
@@ -317,15 +318,46 @@ def test_conditional_generator_needs_a_class_aware_discriminator():
         GAN(models.build_generator(latent_dim=8, width=4), models.build_conditional_discriminator(width=4))
 
 
-@pytest.mark.parametrize("head", ["projection", "acgan"])
+@pytest.mark.parametrize("head", ["projection", "acgan", "projection_ac"])
 def test_conditional_gan_trains_on_images_and_labels(head):
     gan = _gan(conditional=head, ema_decay=0.99)
+    assert gan.d_head == head
     images, labels = _batch()
     logs = gan.train_on_batch(images, labels, return_dict=True)
     assert all(np.isfinite(v) for v in logs.values())
-    assert ("d_class_acc" in logs) == (head == "acgan")
+    assert ("d_class_acc" in logs) == (head != "projection")
     with pytest.raises(ValueError, match="labels"):
         gan.train_on_batch(images)
+
+
+@pytest.mark.parametrize("head", ["acgan", "projection_ac"])
+def test_class_loss_terms_of_each_head(head):
+    """AC-GAN's D learns the class of real and fake images; projection_ac's only of real ones.
+    G is asked, under both heads, for fakes that D's class head names as their labels."""
+    gan = _gan(conditional=head, aux_weight=0.5)
+    labels = np.array([0, 3, 7], dtype=np.int32)
+    real, fake = np.ones((3, 28, 28, 1), "float32"), -np.ones((3, 28, 28, 1), "float32")
+    logits = {1.0: np.array([[2.0], [1.0], [-1.0]], "float32"), -1.0: np.array([[-2.0], [0.5], [0.0]], "float32")}
+    classes = {1.0: np.linspace(-1, 1, 30, dtype="float32").reshape(3, 10),
+               -1.0: np.linspace(2, -1, 30, dtype="float32").reshape(3, 10)}
+
+    def discriminate(images, labels_):
+        np.testing.assert_array_equal(labels_, labels)
+        key = float(np.asarray(images)[0, 0, 0, 0])
+        return logits[key], classes[key]
+
+    def ce(class_logits):
+        shifted = class_logits - class_logits.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -log_p[np.arange(3), labels].mean()
+
+    d_loss, *_ = gan._d_objective(discriminate, None, real, labels, fake, None)
+    base = float(losses.discriminator_loss(logits[1.0], logits[-1.0]))
+    class_term = ce(classes[1.0]) + (ce(classes[-1.0]) if head == "acgan" else 0.0)
+    np.testing.assert_allclose(float(d_loss), base + 0.5 * class_term, rtol=1e-5)
+    g_loss = gan._g_loss_from(logits[-1.0], classes[-1.0], None, labels)
+    expected_g = float(losses.generator_loss(logits[-1.0])) + 0.5 * ce(classes[-1.0])
+    np.testing.assert_allclose(float(g_loss), expected_g, rtol=1e-5)
 
 
 def test_conditional_sampling_returns_the_requested_classes(tmp_path):
@@ -406,6 +438,48 @@ def test_conditional_run_resumes_and_exports_the_ema_generator(tmp_path, tiny_im
                                                     subset=128), tmp_path, images=tiny_images, labels=labels)
     with pytest.raises(ValueError, match="labels"):
         runs.train_gan(config, tmp_path / "other", images=tiny_images)
+
+
+def test_fine_tuning_starts_from_another_runs_networks(tmp_path, tiny_images):
+    labels = np.arange(len(tiny_images)) % 10
+    source = runs.TrainConfig.from_recipe("conditional", preset="workshop", epochs=1, batch_size=64, subset=128)
+    runs.train_gan(source, tmp_path / "source", images=tiny_images, labels=labels, verbose=0)
+    # The networks after initialise_from_run are the source's, except D's new class head.
+    tuned = runs.TrainConfig.from_recipe("conditional", preset="workshop", conditional="projection_ac",
+                                         epochs=1, batch_size=64, subset=128, aux_weight=0.3)
+    loaded = runs.build_gan(runs.TrainConfig.from_recipe("conditional", preset="workshop"))
+    assert runs.ResumableCheckpoint(tmp_path / "source").restore(loaded) == 1
+    gan = runs.build_gan(tuned)
+    head_before = [np.array(w) for w in gan.discriminator.get_layer("class_logits").weights]
+    info = runs.initialise_from_run(gan, tmp_path / "source")
+    assert info["epoch"] == 1 and info["fresh_discriminator_layers"] == ["class_logits"]
+    for mine, theirs in ((gan.generator, loaded.generator), (gan.ema_generator, loaded.ema_generator)):
+        for a, b in zip(mine.weights, theirs.weights, strict=True):
+            np.testing.assert_array_equal(np.array(a), np.array(b))
+    np.testing.assert_array_equal(np.array(gan.discriminator.get_layer("logit").kernel),
+                                  np.array(loaded.discriminator.get_layer("logit").kernel))
+    for a, b in zip(gan.discriminator.get_layer("class_logits").weights, head_before, strict=True):
+        np.testing.assert_array_equal(np.array(a), b)
+    # A fine-tuning run records where it started, and a resume does not start over.
+    config = dataclasses.replace(tuned, init_from=str(tmp_path / "source"))
+    runs.train_gan(config, tmp_path / "tuned", images=tiny_images, labels=labels, verbose=0)
+    runs.train_gan(dataclasses.replace(config, epochs=2), tmp_path / "tuned", images=tiny_images,
+                   labels=labels, verbose=0)
+    run = json.loads((tmp_path / "tuned" / "run.json").read_text())
+    assert run["resumed_from_epoch"] == 1 and run["epochs_done"] == 2
+    assert run["initialised_from"]["run"] == str(tmp_path / "source")
+    assert run["initialised_from"]["config"]["conditional"] == "projection"
+    # Another model size or no checkpoint: a clear error.
+    with pytest.raises(ValueError, match="does not match"):
+        runs.initialise_from_run(runs.build_gan(dataclasses.replace(tuned, preset="dcgan")), tmp_path / "source")
+    with pytest.raises(FileNotFoundError, match="run folder"):
+        runs.initialise_from_run(gan, tmp_path / "nowhere")
+    args = cli.build_parser().parse_args(["train", "--recipe", "conditional", "--conditional", "projection_ac",
+                                          "--aux-weight", "0.3", "--init-from", "runs/x", "--out", "y"])
+    config = cli.train_config_from_args(args)
+    assert (config.conditional, config.aux_weight, config.init_from) == ("projection_ac", 0.3, "runs/x")
+    with pytest.raises(ValueError, match="aux_weight"):
+        runs.TrainConfig(aux_weight=-1.0)
 
 
 def test_time_limit_stops_and_counts_earlier_time():
