@@ -142,6 +142,11 @@ STUDY = {
                         "--init-from runs/study/gpu_conditional_7min --epochs 40 --minutes 30 --seed 0",
     "cond_7min_ft_ac03": "--recipe conditional --conditional projection_ac --aux-weight 0.3 "
                          "--init-from runs/study/gpu_conditional_7min --epochs 40 --minutes 30 --seed 0",
+    # The control (the same 30 minutes of fine-tuning without the class head) beside a second seed.
+    "cond_7min_ft_plain": "--recipe conditional --init-from runs/study/gpu_conditional_7min --epochs 40 "
+                          "--minutes 30 --seed 0",
+    "cond_7min_ft_ac03_seed1": "--recipe conditional --conditional projection_ac --aux-weight 0.3 "
+                               "--init-from runs/study/gpu_conditional_7min --epochs 40 --minutes 30 --seed 1",
 }
 
 
