@@ -1,15 +1,17 @@
 """Per-class fidelity of a conditional generator under truncated noise, and what the judge calls each class.
 
 The per-class goal of the conditional study ("the judge calls at least 90% of
-``--class C`` samples C") was missed by coat. This script asks two questions of a
-conditional ``.keras`` generator:
+``--class C`` samples C") was missed by coat in every projection run; the shipped
+generator (fine-tuned with a class head, 2026-11-27) meets it. This script asks two
+questions of a conditional ``.keras`` generator:
 
 * which class the judge gives the samples of each class (a row of the confusion
   matrix per class, beside the judge's row for real test images of that class);
 * whether BigGAN's truncation trick (draw z from a standard normal, redrawing every
   entry above ``t`` in absolute value) raises the per-class accuracy, for each ``t``.
 
-    python benchmarks/conditional_truncation.py data/pretrained/conditional_generator.keras \\
+    python benchmarks/conditional_truncation.py runs/gpu3/study/runs/gpu_conditional_alone/generator.keras \\
+        runs/gpu4/study/runs/gpu_conditional_7min/generator.keras data/pretrained/conditional_generator.keras \\
         --truncation 2.0 1.5 1.0 0.7 --json benchmarks/results/conditional_truncation.json
 
 Deterministic for a generator and seed (noise from numpy's generator with seed + class).
@@ -77,10 +79,12 @@ def real_rows(judge, num_classes: int) -> list[list[float]]:
 
 def study(path: Path, thresholds, num_per_class: int = 1000, seed: int = 0) -> dict:
     from pgan import data, metrics, sampling
+    from pgan.runtime import sha256_file
 
     generator = sampling.load_generator(path)
     judge = metrics.load_judge()
-    results = {"generator": str(path), "num_per_class": num_per_class, "seed": seed, "class_names": list(data.CLASS_NAMES),
+    # The file's hash names the model even after a path (data/pretrained/...) holds another one.
+    results = {"generator": str(path), "generator_sha256": sha256_file(path), "num_per_class": num_per_class, "seed": seed, "class_names": list(data.CLASS_NAMES),
                "real": real_rows(judge, 10), "runs": []}
     for threshold in thresholds:
         rows = judged_classes(generator, judge, num_per_class, seed, threshold)
