@@ -544,11 +544,15 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
             )
         # With an EMA generator, the average is the model to use (sampled and exported).
         _save_keras_atomically(gan.sampling_generator, run_dir / "generator.keras")
+        # G's optimizer steps over all calls (restored from the checkpoint): exact where a time
+        # limit ended the last epoch early, which the epoch count does not say.
+        train_steps = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))
     history = checkpoint.history
     seconds = sum(history.get("epoch_seconds", []))
     run_info = {
         "config": dataclasses.asdict(config),
         "epochs_done": len(history.get("d_loss", [])),
+        "train_steps": train_steps,
         "resumed_from_epoch": done,
         "stopped_by_time_limit": limit.reached,
         "exported": "ema_generator" if config.ema_decay else "generator",
@@ -615,6 +619,7 @@ def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
         "config": run["config"],
         "seed": run["config"]["seed"],
         "epochs": run["epochs_done"],
+        **({"train_steps": run["train_steps"]} if "train_steps" in run else {}),
         "train_seconds": run["train_seconds_total"],
         "num_train_images": run["num_train_images"],
         "hardware": run["hardware"],

@@ -198,6 +198,7 @@ def test_fit_checkpoint_and_resume_on_jax_without_tensorflow(tmp_path):
     assert result["resumed"][0] == result["first"][0]  # epoch 1 comes from the checkpoint
     assert all(np.isfinite(result["resumed"] + result["g_loss"]))
     assert result["info"]["resumed_from_epoch"] == 1 and result["info"]["epochs_done"] == 2
+    assert result["info"]["train_steps"] == 4  # 2 epochs of 64 images in batches of 32
     assert result["info"]["versions"]["backend"] == "jax" and "tensorflow" not in result["info"]["versions"]
     assert not result["tensorflow_loaded"]
     assert result["max_diff"] < 1e-6  # the exported generator is the last checkpoint's

@@ -467,6 +467,7 @@ def test_fine_tuning_starts_from_another_runs_networks(tmp_path, tiny_images):
                    labels=labels, verbose=0)
     run = json.loads((tmp_path / "tuned" / "run.json").read_text())
     assert run["resumed_from_epoch"] == 1 and run["epochs_done"] == 2
+    assert run["train_steps"] == 4  # the fine-tuning's own steps: 2 epochs of 128 images, batch 64
     assert run["initialised_from"]["run"] == str(tmp_path / "source")
     assert run["initialised_from"]["config"]["conditional"] == "projection"
     # Another model size or no checkpoint: a clear error.
@@ -480,6 +481,14 @@ def test_fine_tuning_starts_from_another_runs_networks(tmp_path, tiny_images):
     assert (config.conditional, config.aux_weight, config.init_from) == ("projection_ac", 0.3, "runs/x")
     with pytest.raises(ValueError, match="aux_weight"):
         runs.TrainConfig(aux_weight=-1.0)
+
+
+def test_run_counts_the_steps_of_an_epoch_cut_by_the_time_limit(tmp_path, tiny_images):
+    config = runs.TrainConfig.quick(epochs=3, batch_size=32, subset=128, time_limit_minutes=1e-6)
+    runs.train_gan(config, tmp_path, images=tiny_images, verbose=0)
+    run = json.loads((tmp_path / "run.json").read_text())
+    # The limit is checked after every batch: the first epoch ends after one of its 4 steps.
+    assert run["stopped_by_time_limit"] and run["epochs_done"] == 1 and run["train_steps"] == 1
 
 
 def test_time_limit_stops_and_counts_earlier_time():
