@@ -151,7 +151,8 @@ STUDY = {
     "cond_7min_ft_ac03_seed1": "--recipe conditional --conditional projection_ac --aux-weight 0.3 "
                                "--init-from runs/study/gpu_conditional_7min --epochs 40 --minutes 30 --seed 1",
     # From scratch on the small model, 20 minutes each side by side on the 2 cores: does the class
-    # head help a workshop-size conditional GAN too?
+    # head help a workshop-size conditional GAN too? Yes: 9 of 10 classes meet the goal against 6 (mean
+    # 96.4% against 89.4%), FCD the same (9.7, 9.9), recall lower (0.54, 0.59).
     "ws_cond_projection_20min": "--recipe conditional --model workshop --epochs 100 --minutes 20 --seed 0",
     "ws_cond_projection_ac03_20min": "--recipe conditional --model workshop --conditional projection_ac "
                                      "--aux-weight 0.3 --epochs 100 --minutes 20 --seed 0",
