@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     from pgan.runtime import quiet_tensorflow
 
     quiet_tensorflow()
-    config = runs.TrainConfig(**json.loads((args.run / "config.json").read_text()))
+    config = runs.TrainConfig.from_run(args.run)
     history = json.loads((args.run / "history.json").read_text())
     results = []
     for path in sorted(args.checkpoints):

@@ -53,7 +53,7 @@ def score_run(run_dir: Path, num_fake: int | None = None) -> dict:
     config_path = run_dir / "config.json"
     if not config_path.exists():
         raise SystemExit(f"{run_dir} has no config.json: pass a folder written by `pgan train --out`.")
-    config = runs.TrainConfig(**json.loads(config_path.read_text()))
+    config = runs.TrainConfig.from_run(run_dir)
     if config.conditional is not None:
         raise SystemExit(f"{run_dir} is a conditional run; this script scores unconditional discriminators.")
     checkpoint = ResumableCheckpoint(run_dir)

@@ -161,6 +161,18 @@ class TrainConfig:
         return cls(**{**RECIPES[name], "recipe": name, **overrides})
 
     @classmethod
+    def from_run(cls, run_dir) -> TrainConfig:
+        """The settings a run folder was trained with (its ``config.json``).
+
+        Settings that the pgan of the run did not have yet take today's defaults.
+        """
+        path = Path(run_dir) / "config.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{run_dir} has no config.json: pass a folder written by `pgan train --out`.")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in json.loads(path.read_text()).items() if k in names})
+
+    @classmethod
     def quick(cls, **overrides) -> TrainConfig:
         """A configuration that trains in well under a minute on a CPU (for tests and CI)."""
         settings = {"preset": "workshop", "epochs": 2, "batch_size": 64, "subset": 512}
@@ -431,9 +443,7 @@ def initialise_from_run(gan: GAN, source_dir, image_shape=(28, 28, 1), num_class
             f"--init-from {source_dir}: expected a pgan run folder with config.json and state.json "
             "(a run that finished at least one epoch)."
         )
-    saved = json.loads((source_dir / "config.json").read_text())
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    source_config = TrainConfig(**{k: v for k, v in saved.items() if k in names and k != "init_from"})
+    source_config = TrainConfig.from_run(source_dir)
     with dtype_policy(source_config.mixed_precision):
         source = build_gan(source_config, image_shape, num_classes)
     epoch = source_checkpoint.restore(source)

@@ -157,6 +157,7 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_acc_tracker = keras.metrics.Mean(name="d_real_acc")
         self.fake_acc_tracker = keras.metrics.Mean(name="d_fake_acc")
+        self.takes_label = self.d_head in ("projection", "projection_ac")
         self.names_class = self.d_head in ("acgan", "projection_ac")
         self.class_acc_tracker = keras.metrics.Mean(name="d_class_acc") if self.names_class else None
         # Both sub-models are already built; nothing is left for fit() to build.
@@ -309,7 +310,7 @@ class GAN(keras.Model):
         return z if labels is None else [z, labels]
 
     def _d_inputs(self, images, labels):
-        return [images, labels] if self.d_head in ("projection", "projection_ac") else images
+        return [images, labels] if self.takes_label else images
 
     def _split(self, outputs):
         """D's outputs as (logits, class_logits or None)."""

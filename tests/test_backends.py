@@ -337,7 +337,7 @@ cases = {
 out = {}
 folder = sys.argv[1]
 for name, (head, options, ema) in cases.items():
-    if head in ("projection", "acgan", "projection_ac"):
+    if head in models.CONDITIONAL_HEADS:
         generator = models.build_conditional_generator(latent_dim=8, width=4)
         discriminator = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
     else:
@@ -349,7 +349,7 @@ for name, (head, options, ema) in cases.items():
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1),
                 run_eagerly=keras.backend.backend() == "tensorflow", **options)
     calls.update(normal=0, uniform=0)
-    logs = gan.train_on_batch(real, labels if head in ("projection", "acgan", "projection_ac") else None, return_dict=True)
+    logs = gan.train_on_batch(real, labels if head in models.CONDITIONAL_HEADS else None, return_dict=True)
     out.update({f"{name}_{k}": np.asarray(v) for k, v in logs.items()})
     models_ = (generator, discriminator) + ((gan.ema_generator,) if ema else ())
     for tag, model in zip(("g", "d", "ema"), models_):
@@ -366,8 +366,8 @@ def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path):
     from pgan import models
 
     keras.utils.set_random_seed(0)  # the same starting weights on every run, so a failure can be replayed
-    for head in (None, "projection", "acgan", "projection_ac", "sn"):
-        if head in ("projection", "acgan", "projection_ac"):
+    for head in (None, *models.CONDITIONAL_HEADS, "sn"):
+        if head in models.CONDITIONAL_HEADS:
             g = models.build_conditional_generator(latent_dim=8, width=4)
             d = models.build_conditional_discriminator(width=4, head=head, dropout=0.0)
         else:
