@@ -7,6 +7,11 @@ what ``pgan train`` uses on a GPU); only each epoch's shuffled order crosses fro
 host. Prints one JSON object: wall time, time of the first epoch (it includes XLA
 compilation), steady images/s and the final losses. ``--steps-per-execution K`` runs
 K steps per compiled call (unrolled on JAX, see ``GAN.make_train_function``).
+``--train-callbacks`` trains with ``pgan train``'s callbacks too (NaN check, time limit,
+a checkpoint and a sample grid after every epoch: ``runs.training_callbacks``), so the
+numbers are those of ``pgan train``. ``queue_ms_first_20_steps`` is how long the host
+took to start the last epoch's first 20 steps: far below 20 steps' time when the host
+queues steps ahead of the device, about 20 steps' time when something waits after each.
 
     pip install -e ".[jax]"   # plus "jax[cuda12]" on a GPU machine
     python benchmarks/jax_gpu_train.py                              # 50 epochs, batch 256
@@ -23,8 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,6 +54,9 @@ def main(argv=None) -> int:
     parser.add_argument("--minimal-epochs", type=int, default=0,
                         help="also time this many epochs of a minimal hand-written JAX loop of the same models "
                              "(simultaneous update, as the TF tutorial), after the fit() run")
+    parser.add_argument("--train-callbacks", action="store_true",
+                        help="also train with pgan train's callbacks (checkpoints and sample grids in a "
+                             "temporary folder)")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     parser.add_argument("--out", type=Path, default=None, help="also save generator.keras and samples.png here")
     args = parser.parse_args(argv)
@@ -61,11 +71,16 @@ def main(argv=None) -> int:
         raise SystemExit(f"Keras was already imported with the {keras.backend.backend()!r} backend.")
     images = data.training_images(data.load_fashion_mnist(args.data_dir).x_train, args.batch_size, args.subset)
 
-    epoch_seconds = []
+    epoch_seconds, queue_ms = [], []
 
     class Timer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
+            self.start, self.queued = time.perf_counter(), False
+
+        def on_train_batch_begin(self, batch, logs=None):  # no results asked for: nothing waits
+            if batch >= 20 and not self.queued:
+                queue_ms.append(1000 * (time.perf_counter() - self.start))
+                self.queued = True
 
         def on_epoch_end(self, epoch, logs=None):
             float(logs["d_loss"])  # waits for the epoch's last step
@@ -81,8 +96,13 @@ def main(argv=None) -> int:
         # Scaled once and kept on the accelerator; batches are cut there (runs.ImageBatches).
         dataset = runs.ImageBatches(images, args.batch_size, seed=args.seed, on_device=True)
         start = time.perf_counter()
-        history = gan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[Timer()]).history
+        run_dir = Path(tempfile.mkdtemp(prefix="pgan_bench_run_")) if args.train_callbacks else None
+        # The timer last: an epoch's time includes the other callbacks' epoch-end work.
+        callbacks = [*(runs.training_callbacks(config, run_dir) if run_dir else []), Timer()]
+        history = gan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=callbacks).history
         wall = time.perf_counter() - start
+    if run_dir:
+        shutil.rmtree(run_dir, ignore_errors=True)
     images_per_epoch = len(dataset) * args.batch_size
     steady = epoch_seconds[1:] or epoch_seconds
     if args.out:
@@ -100,6 +120,8 @@ def main(argv=None) -> int:
         "train_seconds": round(wall, 2),
         "first_epoch_seconds": round(epoch_seconds[0], 2),
         "steady_epoch_seconds": round(statistics.median(steady), 3),
+        "train_callbacks": args.train_callbacks,
+        "queue_ms_first_20_steps": round(queue_ms[-1], 1) if queue_ms else None,
         "img_per_s_steady": round(images_per_epoch / statistics.median(steady), 1),
         "img_per_s_overall": round(images_per_epoch * args.epochs / wall, 1),
         "final": {key: round(float(values[-1]), 4) for key, values in history.items()},

@@ -495,6 +495,29 @@ def _save_keras_atomically(model, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None) -> list:
+    """The callbacks :func:`train_gan` trains with: stop on NaN, time limit, checkpoints, sample grids.
+
+    None of them makes Keras wait for a step's results after every step (on JAX that
+    would keep the host from queuing steps ahead of a GPU); TensorBoard, when
+    ``config.tensorboard`` asks for it, does.
+
+    Args:
+        config: the run's :class:`TrainConfig`.
+        run_dir: the run folder (samples go to ``run_dir/samples``).
+        checkpoint: the run's :class:`ResumableCheckpoint` (a new one by default).
+        limit: the run's :class:`TimeLimit` (``config.time_limit_minutes`` by default).
+    """
+    run_dir = Path(run_dir)
+    return [
+        StopOnNonFinite(),
+        limit if limit is not None else TimeLimit(config.time_limit_minutes),
+        checkpoint if checkpoint is not None else ResumableCheckpoint(run_dir),
+        SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every),
+        *([keras.callbacks.TensorBoard(run_dir / "logs")] if config.tensorboard else []),
+    ]
+
+
 def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="auto", labels=None) -> dict:
     """Train (or resume) a GAN run in ``run_dir``; return the per-epoch history.
 
@@ -543,14 +566,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
                 initial_epoch=done,
                 verbose=verbose,
                 shuffle=False,  # the dataset reshuffles itself every epoch
-                callbacks=[
-                    StopOnNonFinite(),
-                    limit,
-                    checkpoint,
-                    SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every),
-                    *([keras.callbacks.TensorBoard(run_dir / "logs")] if config.tensorboard else []),
-                    *callbacks,
-                ],
+                callbacks=[*training_callbacks(config, run_dir, checkpoint, limit), *callbacks],
             )
         # With an EMA generator, the average is the model to use (sampled and exported).
         _save_keras_atomically(gan.sampling_generator, run_dir / "generator.keras")

@@ -700,6 +700,12 @@ class StopOnNonFinite(keras.callbacks.Callback):
         "is kept: fix the setting and run the same command to resume."
     )
 
+    # Keras may run this callback's batch checks on its callback thread (JAX; on TensorFlow
+    # Keras runs them in line): an error raised there reaches fit() a step or two later, and
+    # at the latest at the epoch's end, before any checkpoint. Without this flag Keras waits
+    # for every step's losses before it starts the next step (see TimeLimit).
+    async_safe = True
+
     def __init__(self, check_every: int = 50):
         super().__init__()
         self.check_every = check_every
@@ -733,8 +739,14 @@ class StopOnNonFinite(keras.callbacks.Callback):
 class TimeLimit(keras.callbacks.Callback):
     """Stop training once ``minutes`` of training time are spent (counting earlier resumed calls).
 
-    Checked after every batch; the epoch in progress ends early and is then
-    checkpointed like a full one. ``reached`` says whether the limit stopped the run.
+    Checked before every batch; once the time is spent, that batch is the epoch's
+    last: the epoch ends early and is then checkpointed like a full one.
+    ``reached`` says whether the limit stopped the run.
+
+    Before the batch, not after it: a callback with its own ``on_train_batch_end``
+    makes Keras wait for each step's results before it starts the next step. On
+    JAX that wait kept the host from queuing steps ahead of a GPU (a sync per step);
+    ``on_train_batch_begin`` gets no results, so nothing waits.
 
     Args:
         minutes: the budget; None: no limit.
@@ -751,7 +763,7 @@ class TimeLimit(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_begin(self, batch, logs=None):
         if self.budget is not None and self.already_spent + time.perf_counter() - self._start >= self.budget:
             self.reached = True
             self.model.stop_training = True

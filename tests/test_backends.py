@@ -239,7 +239,8 @@ def test_clear_errors_on_jax_tensorflow_only_options_and_divergence(tmp_path):
     import keras
     import numpy as np
     from pgan import models, runs
-    from pgan.training import GAN, StopOnNonFinite, TrainingDivergedError
+    from pathlib import Path
+    from pgan.training import GAN, ResumableCheckpoint, StopOnNonFinite, TrainingDivergedError
 
     images = np.zeros((64, 28, 28, 1), np.uint8)
     errors = {}
@@ -252,17 +253,49 @@ def test_clear_errors_on_jax_tensorflow_only_options_and_divergence(tmp_path):
     gan = GAN(models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4))
     gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(),
                 g_loss=lambda logits: keras.ops.mean(logits) * np.nan)
-    try:
-        gan.fit(np.zeros((32, 28, 28, 1), "float32"), batch_size=32, verbose=0,
-                callbacks=[StopOnNonFinite(check_every=1)])
+    try:  # Keras runs the batch check on its callback thread here; the error still reaches fit()
+        gan.fit(np.zeros((128, 28, 28, 1), "float32"), batch_size=32, verbose=0,
+                callbacks=[StopOnNonFinite(check_every=1), ResumableCheckpoint(sys.argv[1] + "/nan")])
     except TrainingDivergedError as err:
         errors["diverged"] = str(err)
+    errors["nan_checkpoints"] = sorted(p.name for p in Path(sys.argv[1], "nan").rglob("*.h5"))
     print(json.dumps(errors))
     """
     errors = run_script(script, tmp_path / "run")
-    assert set(errors) == {"mixed_precision", "strategy", "diverged"}
+    assert set(errors) == {"mixed_precision", "strategy", "diverged", "nan_checkpoints"}
     assert "TensorFlow only" in errors["mixed_precision"] and "TensorFlow only" in errors["strategy"]
     assert "g_loss (the generator loss) became nan at batch 1" in errors["diverged"]
+    assert errors["nan_checkpoints"] == []  # the error came before the epoch's checkpoint
+
+
+def test_training_callbacks_let_jax_queue_steps_ahead(tmp_path):
+    """pgan train's callbacks keep Keras' asynchronous batch callbacks on JAX.
+
+    A callback with its own ``on_train_batch_end`` (and no ``async_safe``) makes Keras
+    wait for every step's losses before it starts the next step: on a GPU the host then
+    cannot queue steps ahead. The speed is measured by benchmarks/jax_gpu_train.py
+    (``--train-callbacks``); this checks the switch Keras decides it by.
+    """
+    script = """
+    import json, sys
+    import keras
+    from pgan import models, runs
+    from pgan.training import GAN
+
+    gan = GAN(models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4))
+    train = runs.training_callbacks(runs.TrainConfig.quick(time_limit_minutes=1.0), sys.argv[1])
+
+    class Waits(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
+    print(json.dumps({"names": [type(c).__name__ for c in train]}
+                     | {name: keras.callbacks.CallbackList(cbs, model=gan)._async_train
+                        for name, cbs in (("train", train), ("with_a_waiting_callback", [*train, Waits()]))}))
+    """
+    result = run_script(script, tmp_path)
+    assert result == {"names": ["StopOnNonFinite", "TimeLimit", "ResumableCheckpoint", "SampleGrid"],
+                      "train": True, "with_a_waiting_callback": False}
 
 
 CLI_SCRIPT = """
@@ -394,9 +427,12 @@ runpy.run_path("benchmarks/jax_gpu_train.py", run_name="__main__")
 
 def test_gpu_benchmark_script_runs_fit_and_the_minimal_loop_without_tensorflow():
     # The script a GPU session runs (benchmarks/gpu_session.sh), here on the CPU on a tiny subset.
-    result = run_script(GPU_SCRIPT_SMOKE, "--epochs", "2", "--subset", "256", "--batch-size", "64",
-                     "--update", "simultaneous", "--minimal-epochs", "2", without_tensorflow=True)
-    assert result["num_train_images"] == 256 and result["update"] == "simultaneous"
+    # 21 steps an epoch, so the host's queue of the first 20 steps is timed; pgan train's callbacks too.
+    result = run_script(GPU_SCRIPT_SMOKE, "--epochs", "2", "--subset", "336", "--batch-size", "16",
+                     "--update", "simultaneous", "--minimal-epochs", "2", "--train-callbacks",
+                     without_tensorflow=True)
+    assert result["num_train_images"] == 336 and result["update"] == "simultaneous"
+    assert result["train_callbacks"] and result["queue_ms_first_20_steps"] > 0
     assert result["finite"] and result["img_per_s_steady"] > 0
     assert set(result["final"]) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
     minimal = result["minimal_loop"]
