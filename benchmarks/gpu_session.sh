@@ -59,12 +59,12 @@ elif [ "$BENCH" = dispatch ]; then
     # --steps-per-execution K steps in one compiled call; the minimal loop donates its state.
     bench b256_sim_spe1 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous \
         --minimal-epochs "$(( SHORT_EPOCHS < 5 ? SHORT_EPOCHS : 5 ))"
-    bench b256_sim_spe8 120 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous --steps-per-execution 8
-    bench b256_alt_spe8 120 --epochs "$SHORT_EPOCHS" --batch-size 256 --steps-per-execution 8
-    bench b256_sim_spe8_50 150 --epochs "$BENCH_EPOCHS" --batch-size 256 --update simultaneous --steps-per-execution 8
     # pgan train's own callbacks (added 2026-11-27, ninth session): until then two of them made
     # Keras wait for every step's losses (1,826 ms to queue 20 steps on the CPU, 380 ms since).
     bench b256_alt_train 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --train-callbacks
+    bench b256_sim_spe8 120 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous --steps-per-execution 8
+    bench b256_alt_spe8 120 --epochs "$SHORT_EPOCHS" --batch-size 256 --steps-per-execution 8
+    bench b256_sim_spe8_50 150 --epochs "$BENCH_EPOCHS" --batch-size 256 --update simultaneous --steps-per-execution 8
     timeout 150 python3 benchmarks/jax_step_breakdown.py --trace "$WORK/study/trace" --xla-flags-sweep ${BREAKDOWN_EXTRA:-} \
         >"$OUT/breakdown.jsonl" 2>"$WORK/study/breakdown.log"
     stamp "breakdown: $(wc -l <"$OUT/breakdown.jsonl") records"

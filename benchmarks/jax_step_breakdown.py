@@ -12,6 +12,8 @@ This script times, on one fixed batch that stays on the accelerator:
   runs for ``steps_per_execution=8`` on JAX);
 * its parts: generator forward, discriminator forward, each one's forward and backward,
   and one Adam update;
+* pgan's own step, the one ``GAN.fit`` compiles (``GAN.train_step`` with its metrics),
+  for the simultaneous and the alternating update, donated (``--variants fit``);
 
 and for each compiled step the number of kernels XLA emitted and its FLOP count.
 ``--trace DIR`` also writes a JAX profiler trace of 20 donated steps (read it with
@@ -78,14 +80,14 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=200, help="timed steps per variant (after a warm-up)")
     parser.add_argument("--variants", default="all",
-                        help="comma-separated: step,donate,precision,scan,parts (default all)")
+                        help="comma-separated: step,donate,fit,precision,scan,parts (default all)")
     parser.add_argument("--trace", type=Path, default=None, help="write a profiler trace of 20 donated steps here")
     parser.add_argument("--hlo", type=Path, default=None, help="write the donated step's optimised HLO here")
     parser.add_argument("--xla-flags-sweep", action="store_true",
                         help="also time the donated step in fresh processes under SWEEP_FLAGS")
     parser.add_argument("--label", default=None, help="added to every record (the sweep's flag name)")
     args = parser.parse_args(argv)
-    variants = {"step", "donate", "precision", "scan", "parts"} if args.variants == "all" \
+    variants = {"step", "donate", "fit", "precision", "scan", "parts"} if args.variants == "all" \
         else set(args.variants.split(","))
 
     import jax
@@ -165,6 +167,8 @@ def main(argv=None) -> int:
         if args.hlo:
             args.hlo.mkdir(parents=True, exist_ok=True)
             (args.hlo / "minimal_donated.hlo.txt").write_text(compiled.as_text())
+    if "fit" in variants:
+        time_fit_steps(args, base, describe, real)
     if "precision" in variants:
         for precision in ("float32", "tensorfloat32", "bfloat16"):
             time_step(f"minimal_donated_{precision}", jax.jit(step, donate_argnums=0), precision=precision)
@@ -214,6 +218,45 @@ def main(argv=None) -> int:
             for line in lines:
                 print(line, flush=True)
     return 0
+
+
+def time_fit_steps(args, base, describe, real):
+    """pgan's ``GAN.train_step`` jitted with its state donated, as ``GAN.fit`` runs it, on ``real``.
+
+    One ``fit()`` step first builds the optimizers' and metrics' variables; then the step
+    runs on Keras' state tuple (weights, optimizer slots, metrics) for each update rule.
+    """
+    import jax
+    import keras
+    import numpy as np
+
+    from pgan import runs
+
+    for update in ("simultaneous", "alternating"):
+        keras.utils.set_random_seed(0)
+        config = runs.TrainConfig(preset="dcgan", batch_size=args.batch_size, update=update)
+        gan = runs.build_gan(config, (28, 28, 1))
+        warm_up = np.zeros((args.batch_size, 28, 28, 1), np.uint8)
+        gan.fit(runs.ImageBatches(warm_up, args.batch_size, on_device=False), epochs=1, verbose=0)
+
+        def fresh_state(gan=gan):
+            return gan._get_jax_state(trainable_variables=True, non_trainable_variables=True,
+                                      optimizer_variables=True, metrics_variables=True)
+
+        compiled, info = describe(jax.jit(gan.train_step, donate_argnums=0), fresh_state(), (real,))
+        state = jax.tree_util.tree_map(jax.numpy.array, fresh_state())
+        for _ in range(3):
+            logs, state = compiled(state, (real,))
+        float(logs["d_loss"])
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            logs, state = compiled(state, (real,))
+        loss = float(logs["d_loss"])
+        per_step = (time.perf_counter() - start) / args.steps
+        emit({**base, "variant": f"pgan_fit_step_{update}_donated", "ms_per_step": round(per_step * 1e3, 3),
+              "img_per_s": round(args.batch_size / per_step, 1),
+              "tflop_per_s": round(info["gflop"] / per_step / 1e3, 2),
+              "state_arrays": len(jax.tree_util.tree_leaves(state)), "finite": bool(np.isfinite(loss)), **info})
 
 
 def time_parts(args, base, generator, discriminator, g_opt, fresh_state, real, key, latent, describe):

@@ -554,7 +554,7 @@ def test_mixed_bfloat16_trains_on_jax(tmp_path):
 
 BREAKDOWN_SMOKE = """
 import json, runpy, subprocess, sys
-sys.argv = ["jax_step_breakdown.py", "--steps", "2", "--batch-size", "8", "--variants", "donate,scan",
+sys.argv = ["jax_step_breakdown.py", "--steps", "2", "--batch-size", "8", "--variants", "donate,fit,scan",
             "--trace", sys.argv[1]]
 runpy.run_path("benchmarks/jax_step_breakdown.py", run_name="__main__")
 """
@@ -567,9 +567,16 @@ def test_step_breakdown_and_trace_summary_run_on_the_cpu(tmp_path):
                          text=True, env=env, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
     records = {r["variant"]: r for r in map(json.loads, out.stdout.strip().splitlines())}
-    assert set(records) == {"minimal_donated", "minimal_donated_scan8", "minimal_donated_unrolled8", "trace"}
-    for name in ("minimal_donated", "minimal_donated_scan8", "minimal_donated_unrolled8"):
+    fit_steps = ("pgan_fit_step_simultaneous_donated", "pgan_fit_step_alternating_donated")
+    steps = ("minimal_donated", "minimal_donated_scan8", "minimal_donated_unrolled8", *fit_steps)
+    assert set(records) == {*steps, "trace"}
+    for name in steps:
         assert records[name]["finite"] and records[name]["img_per_s"] > 0 and records[name]["kernels"] > 0
+    # pgan's simultaneous step does the minimal step's arithmetic; the alternating one adds a second
+    # generator pass and a discriminator pass on the fresh fakes
+    simultaneous, alternating = (records[name]["gflop"] for name in fit_steps)
+    assert simultaneous == pytest.approx(records["minimal_donated"]["gflop"], rel=0.01)
+    assert 1.15 * simultaneous < alternating < 1.5 * simultaneous
     # unrolled, the 8 steps are 8 copies of the step's work; scanned, XLA counts the loop body once
     assert records["minimal_donated_unrolled8"]["gflop"] == pytest.approx(8 * records["minimal_donated"]["gflop"],
                                                                           rel=0.05)
