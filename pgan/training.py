@@ -746,7 +746,9 @@ class TimeLimit(keras.callbacks.Callback):
     Before the batch, not after it: a callback with its own ``on_train_batch_end``
     makes Keras wait for each step's results before it starts the next step. On
     JAX that wait kept the host from queuing steps ahead of a GPU (a sync per step);
-    ``on_train_batch_begin`` gets no results, so nothing waits.
+    ``on_train_batch_begin`` gets no results, so nothing waits. The price: the clock
+    is the host's, so on JAX the steps already queued (32 at most on the CPU) still
+    run after the limit. The epoch's recorded time includes them.
 
     Args:
         minutes: the budget; None: no limit.
