@@ -26,7 +26,7 @@ REPEATS = 4  # timed passes per path after a warm-up; the best one counts (this 
 
 
 def _time_fit(preset: str, batch_size: int, steps: int, update: str, pipeline: str = "cached") -> float:
-    """Images/s of ``GAN.fit`` (best epoch after a warm-up).
+    """Images/s of ``GAN.fit`` for a plain model (best epoch after a warm-up).
 
     ``pipeline="cached"``: batches prepared once (cached tf.data; scaled numpy on JAX),
     so the step alone is timed. ``pipeline="training"``: the input pipeline training
@@ -36,16 +36,20 @@ def _time_fit(preset: str, batch_size: int, steps: int, update: str, pipeline: s
     generator, discriminator = models.build_gan_models(preset)
     gan = GAN(generator, discriminator, seed=0)
     gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5), update=update)
-    images = _images(batch_size, steps)
+    return _fit_speed(gan, _images(batch_size, steps), batch_size, pipeline)
+
+
+def _fit_speed(gan, images, batch_size: int, pipeline: str = "cached", labels=None) -> float:
+    """Images/s of ``gan.fit`` over ``images`` (one epoch to compile, then the best of ``REPEATS``)."""
     if keras.backend.backend() == "tensorflow":
-        dataset = data.make_dataset(images, batch_size)
+        dataset = data.make_dataset(images, batch_size, labels=labels)
         dataset = dataset.cache() if pipeline == "cached" else dataset
-    elif pipeline == "cached":  # JAX: numpy batches, scaled once like the cached pipeline above
+    elif pipeline == "cached" and labels is None:  # JAX: numpy batches, scaled once like the cached pipeline
         dataset = data.to_model_range(images)
     else:
         from pgan.runs import ImageBatches
 
-        dataset = ImageBatches(images, batch_size)
+        dataset = ImageBatches(images, batch_size, labels=labels)
     times = []
 
     class Timer(keras.callbacks.Callback):
@@ -55,10 +59,10 @@ def _time_fit(preset: str, batch_size: int, steps: int, update: str, pipeline: s
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.start)
 
-    batched = keras.backend.backend() == "tensorflow" or pipeline != "cached"
+    batched = not isinstance(dataset, np.ndarray)
     gan.fit(dataset, batch_size=None if batched else batch_size,
             epochs=1 + REPEATS, verbose=0, shuffle=False, callbacks=[Timer()])
-    return batch_size * steps / min(times[1:])
+    return len(images) // batch_size * batch_size / min(times[1:])
 
 
 def _time_minimal_loop(preset: str, batch_size: int, steps: int) -> float:
@@ -100,12 +104,16 @@ def _time_minimal_loop(preset: str, batch_size: int, steps: int) -> float:
     return batch_size * steps / best
 
 
-def _time_generation(preset: str, batch_size: int) -> tuple[float, float]:
-    """(images/s at ``batch_size``, milliseconds for one image)."""
-    generator, _ = models.build_gan_models(preset)
-    latent_dim = generator.input_shape[-1]
+def _time_generation(preset: str, batch_size: int, generator=None) -> tuple[float, float]:
+    """(images/s at ``batch_size``, milliseconds for one image) of ``preset``'s generator (or ``generator``)."""
+    if generator is None:
+        generator, _ = models.build_gan_models(preset)
+    latent_dim = generator.inputs[0].shape[-1]
     z = np.random.default_rng(0).standard_normal((batch_size, latent_dim)).astype(np.float32)
     one = z[:1]
+    if len(generator.inputs) == 2:  # conditional: noise and a class label
+        labels = (np.arange(batch_size) % 10).astype(np.int32)
+        z, one = [z, labels], [one, labels[:1]]
     predict = keras.ops.convert_to_numpy
     for _ in range(3):
         predict(generator(z, training=False))
@@ -157,3 +165,63 @@ def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30)
         "cpu": platform.processor() or platform.machine(),
         "cpu_cores": os.cpu_count(),
     }
+
+
+def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int = 30) -> dict:
+    """Training and generation throughput of a named recipe (``pgan train --recipe``).
+
+    The GAN is built as ``pgan train`` builds it (``runs.build_gan``: the recipe's loss,
+    critic steps, penalties, spectral norm, EMA, augmentation, conditional head), at the
+    recipe's own batch size unless ``batch_size`` is given. In the same call the plain
+    model of the recipe (the article's losses, alternating update, no extras) is timed
+    at that batch size, so ``vs_plain_model`` says what the recipe's extras cost on this
+    machine. Images/s count real images consumed: with ``n_critic`` 5 (wgan_gp) every
+    batch feeds five critic steps and one generator step. Conditional recipes train on
+    random labels (the speed does not depend on them).
+    """
+    from pgan.runs import TrainConfig, build_gan
+    from pgan.runtime import backend_versions, gpu_devices
+
+    config = TrainConfig.from_recipe(recipe, **({"batch_size": batch_size} if batch_size else {}))
+    images = _images(config.batch_size, steps)
+    labels = None
+    if config.conditional:
+        labels = np.random.default_rng(0).integers(0, 10, len(images)).astype(np.int32)
+    gan = build_gan(config)
+    speed = _fit_speed(gan, images, config.batch_size, labels=labels)
+    plain = _time_fit(config.preset, config.batch_size, steps, "alternating")
+    gen_speed, gen_ms = _time_generation(config.preset, config.batch_size, generator=gan.sampling_generator)
+    extras = {key: value for key, value in _recipe_extras(config).items() if value is not None}
+    return {
+        "recipe": recipe,
+        "model": config.preset,
+        "batch_size": config.batch_size,
+        "steps": steps,
+        "extras": extras,
+        "train_img_per_s": round(speed, 1),
+        "plain_model_img_per_s": round(plain, 1),
+        "vs_plain_model": round(speed / plain, 3),
+        "generate_img_per_s": round(gen_speed, 1),
+        "generate_one_ms": round(gen_ms, 2),
+        **backend_versions(),
+        "device": (gpu_devices() or ["cpu"])[0],
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_cores": os.cpu_count(),
+    }
+
+
+def _recipe_extras(config) -> dict:
+    """What a recipe adds to the plain model, as the README's table names it."""
+    return {
+        "loss": config.loss if config.loss != "gan" else None,
+        "n_critic": config.n_critic if config.n_critic > 1 else None,
+        "gp_weight": config.gp_weight or None,
+        "r1_weight": config.r1_weight or None,
+        "spectral_norm": config.spectral_norm or None,
+        "dropout": config.dropout if config.dropout != 0.3 else None,
+        "ema_decay": config.ema_decay,
+        "augment": config.augment,
+        "conditional": config.conditional,
+        "update": config.update if config.update != "alternating" else None,
+    }
+

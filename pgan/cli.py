@@ -2,7 +2,7 @@
 
     pgan train  --model dcgan|workshop --epochs N --batch-size B --out RUN_DIR
     pgan sample --generator FILE.keras --num N --out FILE.npy|FILE.png [--seed S]
-    pgan bench  --model dcgan|workshop --batch-size B [--json]
+    pgan bench  --model dcgan|workshop | --recipe NAME [--batch-size B] [--json]
     pgan evaluate --generator FILE.keras | --images FILE.npy [--num N] [--json]
     pgan upscale --scale 2|4 [--model espcn|srresnet|srgan] --input PATH --out DIR
     pgan evaluate-sr --scale 2|4 [--model NAME] [--json]
@@ -110,8 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="conditional generators: draw only this class, by name (e.g. Sneaker)")
 
     bench = sub.add_parser("bench", help="training and generation throughput, as JSON")
-    bench.add_argument("--model", choices=["dcgan", "workshop"], default="dcgan")
-    bench.add_argument("--batch-size", type=_positive_int, default=128)
+    bench_what = bench.add_mutually_exclusive_group()
+    bench_what.add_argument("--model", choices=["dcgan", "workshop"], default=None, help="default dcgan")
+    bench_what.add_argument("--recipe", choices=sorted(RECIPES), default=None,
+                            help="a training recipe, built as `pgan train --recipe` builds it, timed "
+                                 "against its plain model (default batch size: the recipe's)")
+    bench.add_argument("--batch-size", type=_positive_int, default=None, help="default 128 (a model) "
+                       "or the recipe's")
     bench.add_argument("--steps", type=_positive_int, default=30, help="timed training steps")
     bench.add_argument("--json", action="store_true", help="print one JSON object on the last line")
 
@@ -231,7 +236,10 @@ def _cmd_sample(args) -> int:
 def _cmd_bench(args) -> int:
     from pgan import bench
 
-    result = bench.run_benchmark(args.model, args.batch_size, steps=args.steps)
+    if args.recipe:
+        result = bench.run_recipe_benchmark(args.recipe, args.batch_size, steps=args.steps)
+    else:
+        result = bench.run_benchmark(args.model or "dcgan", args.batch_size or 128, steps=args.steps)
     if args.json:
         print(json.dumps(result))
     else:
