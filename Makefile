@@ -9,7 +9,7 @@ LAB_ARGS ?=
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
 
-.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench clean
+.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench bench-recipes clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_welcome.ipynb"
@@ -21,6 +21,7 @@ help:
 	@echo "make format     ruff format + strip notebook outputs"
 	@echo "make handouts   student notebooks (no solutions) and instructor copies in build/handouts/"
 	@echo "make bench      training/generation throughput benchmark (JSON in benchmarks/results/)"
+	@echo "make bench-recipes  the same for every training recipe against its plain model (about 20 min)"
 	@echo "make clean      remove caches and build outputs (keeps .venv)"
 
 $(STAMP): pyproject.toml
@@ -67,6 +68,11 @@ handouts: $(STAMP)
 bench: $(STAMP)
 	mkdir -p benchmarks/results
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --steps 20 --out benchmarks/results/train_throughput.json
+
+bench-recipes: $(STAMP)
+	mkdir -p benchmarks/results
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --recipes all --batch-sizes 64 256 --steps 20 \
+		--out benchmarks/results/recipe_throughput.json
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs notebooks/.nbval
