@@ -110,7 +110,10 @@ class GAN(keras.Model):
 
     Each ``train_step`` (update="alternating", the default) draws fresh noise,
     takes ``n_critic`` optimizer steps on D, then draws new noise and takes one
-    step on G through the *updated* D. ``update="simultaneous"`` is the TF DCGAN
+    step on G through the *updated* D. The ``n_critic`` D steps share the step's
+    real batch, each with fresh noise (WGAN-GP's paper draws a new real batch for
+    each critic step, so its epoch has ``n_critic`` times fewer G steps than one
+    here). ``update="simultaneous"`` is the TF DCGAN
     tutorial's variant: one forward pass, both gradients from it (cheaper,
     slightly staler). A conditional GAN generates fakes with the real batch's
     labels, so both sides of D see the same classes. On the JAX backend
