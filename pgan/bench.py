@@ -130,6 +130,21 @@ def _time_generation(preset: str, batch_size: int, generator=None) -> tuple[floa
     return throughput, latency_ms
 
 
+def _generation_and_machine(preset: str, batch_size: int, generator=None) -> dict:
+    """The generation speed (see :func:`_time_generation`), then the machine and versions."""
+    from pgan.runtime import backend_versions, gpu_devices
+
+    gen_speed, gen_ms = _time_generation(preset, batch_size, generator)
+    return {
+        "generate_img_per_s": round(gen_speed, 1),
+        "generate_one_ms": round(gen_ms, 2),
+        **backend_versions(),
+        "device": (gpu_devices() or ["cpu"])[0],
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_cores": os.cpu_count(),
+    }
+
+
 def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30) -> dict:
     """Measure training and generation throughput for one preset and batch size.
 
@@ -142,13 +157,11 @@ def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30)
     """
     if preset not in models.PRESETS:
         raise ValueError(f"Unknown model {preset!r}; choose one of {sorted(models.PRESETS)}.")
-    from pgan.runtime import backend_versions, gpu_devices
 
     backend = keras.backend.backend()
     fit_speed = _time_fit(preset, batch_size, steps, "alternating")
     pipeline_speed = _time_fit(preset, batch_size, steps, "alternating", pipeline="training")
     loop_speed = _time_minimal_loop(preset, batch_size, steps) if backend == "tensorflow" else None
-    gen_speed, gen_ms = _time_generation(preset, batch_size)
     return {
         "model": preset,
         "batch_size": batch_size,
@@ -158,12 +171,7 @@ def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30)
         "fit_vs_minimal_loop": loop_speed and round(fit_speed / loop_speed, 3),
         "train_img_per_s_input_pipeline": round(pipeline_speed, 1),
         "input_pipeline_vs_cached": round(pipeline_speed / fit_speed, 3),
-        "generate_img_per_s": round(gen_speed, 1),
-        "generate_one_ms": round(gen_ms, 2),
-        **backend_versions(),
-        "device": (gpu_devices() or ["cpu"])[0],
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_cores": os.cpu_count(),
+        **_generation_and_machine(preset, batch_size),
     }
 
 
@@ -180,7 +188,6 @@ def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int 
     random labels (the speed does not depend on them).
     """
     from pgan.runs import TrainConfig, build_gan
-    from pgan.runtime import backend_versions, gpu_devices
 
     config = TrainConfig.from_recipe(recipe, **({"batch_size": batch_size} if batch_size else {}))
     images = _images(config.batch_size, steps)
@@ -190,7 +197,6 @@ def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int 
     gan = build_gan(config)
     speed = _fit_speed(gan, images, config.batch_size, labels=labels)
     plain = _time_fit(config.preset, config.batch_size, steps, "alternating")
-    gen_speed, gen_ms = _time_generation(config.preset, config.batch_size, generator=gan.sampling_generator)
     extras = {key: value for key, value in _recipe_extras(config).items() if value is not None}
     return {
         "recipe": recipe,
@@ -201,12 +207,7 @@ def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int 
         "train_img_per_s": round(speed, 1),
         "plain_model_img_per_s": round(plain, 1),
         "vs_plain_model": round(speed / plain, 3),
-        "generate_img_per_s": round(gen_speed, 1),
-        "generate_one_ms": round(gen_ms, 2),
-        **backend_versions(),
-        "device": (gpu_devices() or ["cpu"])[0],
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_cores": os.cpu_count(),
+        **_generation_and_machine(config.preset, config.batch_size, gan.sampling_generator),
     }
 
 
