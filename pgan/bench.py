@@ -186,6 +186,8 @@ def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int 
     machine. Images/s count real images consumed: with ``n_critic`` 5 (wgan_gp) every
     batch feeds five critic steps and one generator step. Conditional recipes train on
     random labels (the speed does not depend on them).
+
+    Quoted in notebooks/09_stabilizing_training.ipynb (what wgan_gp costs).
     """
     from pgan.runs import TrainConfig, build_gan
 

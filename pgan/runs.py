@@ -507,6 +507,8 @@ def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None
         run_dir: the run folder (samples go to ``run_dir/samples``).
         checkpoint: the run's :class:`ResumableCheckpoint` (a new one by default).
         limit: the run's :class:`TimeLimit` (``config.time_limit_minutes`` by default).
+
+    Taught in notebooks/05_training_on_gpu.ipynb.
     """
     run_dir = Path(run_dir)
     return [
