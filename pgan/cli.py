@@ -93,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps-per-execution", type=_positive_int, default=None,
                        help="training steps per compiled call (e.g. 8 on a GPU: less per-step "
                             "overhead; on JAX compiling takes about that many times longer)")
-    train.add_argument("--tensorboard", action="store_true", default=None, help="write TensorBoard logs to OUT/logs (needs TensorFlow; on JAX every "
-                            "step then waits for the one before)")
+    train.add_argument("--tensorboard", action="store_true", default=None,
+                       help="write TensorBoard logs to OUT/logs (needs TensorFlow; on JAX every step then "
+                            "waits for the one before)")
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
 
