@@ -199,13 +199,12 @@ def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int 
     gan = build_gan(config)
     speed = _fit_speed(gan, images, config.batch_size, labels=labels)
     plain = _time_fit(config.preset, config.batch_size, steps, "alternating")
-    extras = {key: value for key, value in _recipe_extras(config).items() if value is not None}
     return {
         "recipe": recipe,
         "model": config.preset,
         "batch_size": config.batch_size,
         "steps": steps,
-        "extras": extras,
+        "extras": _recipe_extras(config),
         "train_img_per_s": round(speed, 1),
         "plain_model_img_per_s": round(plain, 1),
         "vs_plain_model": round(speed / plain, 3),
@@ -213,18 +212,13 @@ def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int 
     }
 
 
+# The TrainConfig settings that change what a training step computes (learning rates do not).
+_STEP_SETTINGS = ("loss", "n_critic", "gp_weight", "r1_weight", "spectral_norm", "dropout", "ema_decay",
+                  "augment", "conditional", "update")
+
+
 def _recipe_extras(config) -> dict:
-    """What a recipe adds to the plain model, as the README's table names it."""
-    return {
-        "loss": config.loss if config.loss != "gan" else None,
-        "n_critic": config.n_critic if config.n_critic > 1 else None,
-        "gp_weight": config.gp_weight or None,
-        "r1_weight": config.r1_weight or None,
-        "spectral_norm": config.spectral_norm or None,
-        "dropout": config.dropout if config.dropout != 0.3 else None,
-        "ema_decay": config.ema_decay,
-        "augment": config.augment,
-        "conditional": config.conditional,
-        "update": config.update if config.update != "alternating" else None,
-    }
+    """The step-changing settings where ``config`` differs from TrainConfig's defaults (the plain model)."""
+    default = type(config)()
+    return {key: getattr(config, key) for key in _STEP_SETTINGS if getattr(config, key) != getattr(default, key)}
 
