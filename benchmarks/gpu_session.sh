@@ -41,7 +41,8 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
 
 # BENCH picks the benchmark runs: "all" (the first call of 2026-11-27), "bf16_b256" (its
 # second call), "alternating50" (the 50-epoch alternating run alone, 2026-11-26), "dispatch"
-# (per-call overhead at batch 256, prepared for the next session) or "none".
+# (per-call overhead at batch 256, run in the tenth session of 2026-11-27), "epoch_end" (what
+# pgan train's callbacks cost per epoch, prepared and run in that session) or "none".
 BENCH=${BENCH:-all}
 bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON appended to bench.jsonl
     local label=$1 limit=$2
@@ -53,7 +54,7 @@ bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON app
 if [ "$BENCH" = none ]; then  # the study only
     :
 elif [ "$BENCH" = dispatch ]; then
-    # Prepared in the sixth session of 2026-11-27 (not run yet): the same compiled step ran
+    # Prepared in the sixth session of 2026-11-27, run in the tenth: the same compiled step ran
     # 120,500 img/s on a fixed batch where fit() ran 73,400, so fit() loses its time outside the
     # compiled step. fit() now keeps the images on the GPU (runs.ImageBatches) and, on JAX, runs
     # --steps-per-execution K steps in one compiled call; the minimal loop donates its state.
@@ -69,6 +70,36 @@ elif [ "$BENCH" = dispatch ]; then
         >"$OUT/breakdown.jsonl" 2>"$WORK/study/breakdown.log"
     stamp "breakdown: $(wc -l <"$OUT/breakdown.jsonl") records"
     tar -C "$WORK/study" -czf "$OUT/trace.tgz" trace 2>/dev/null
+elif [ "$BENCH" = epoch_end ]; then
+    # Prepared in the tenth session of 2026-11-27: with the data on the GPU, fit() ran 102,100
+    # img/s at batch 256 (alternating) but 80,600 with pgan train's callbacks, 156 ms more per
+    # epoch. Checkpoints and grids are now written on a worker thread. Same call, same machine:
+    bench b256_alt_train 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --train-callbacks
+    bench b256_alt_train_sync 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --train-callbacks --sync-writes
+    bench b256_alt 90 --epochs "$SHORT_EPOCHS" --batch-size 256
+    # pgan train itself, as a user runs it (its epoch times are in history.json).
+    cli_epochs=$(( BENCH_EPOCHS < 20 ? BENCH_EPOCHS : 20 ))
+    cli_start=$(date +%s.%N)
+    timeout 120 python3 -m pgan train --epochs "$cli_epochs" --batch-size 256 --out "$WORK/study/cli_b256" \
+        --verbose 0 ${BENCH_EXTRA:-} >"$WORK/study/cli_b256.log" 2>&1
+    python3 - "$WORK/study/cli_b256" "$cli_start" >>"$OUT/bench.jsonl" <<'PY'
+import json, statistics, sys, time
+from pathlib import Path
+run = Path(sys.argv[1])
+info, history = json.loads((run / "run.json").read_text()), json.loads((run / "history.json").read_text())
+steady = history["epoch_seconds"][1:] or history["epoch_seconds"]
+print(json.dumps({"label": "pgan_train_cli_b256", "epochs": info["epochs_done"],
+                  "num_train_images": info["num_train_images"], "batch_size": 256,
+                  "first_epoch_seconds": round(history["epoch_seconds"][0], 2),
+                  "steady_epoch_seconds": round(statistics.median(steady), 3),
+                  "img_per_s_steady": round(info["num_train_images"] / statistics.median(steady), 1),
+                  "train_seconds_total": info["train_seconds_total"],
+                  "command_seconds": round(time.time() - float(sys.argv[2]), 1),
+                  "gpus": info["hardware"]["gpus"], "final": info["final"]}))
+PY
+    stamp "pgan train: $(tail -n 1 "$OUT/bench.jsonl")"
+    bench b1024_alt_bf16_train 90 --epochs "$SHORT_EPOCHS" --batch-size 1024 --mixed-precision mixed_bfloat16 \
+        --train-callbacks
 elif [ "$BENCH" = alternating50 ]; then
     bench b256 240 --epochs "$BENCH_EPOCHS" --batch-size 256 --out "$WORK/study/bench_dcgan_b256"
 elif [ "$BENCH" = bf16_b256 ]; then  # the second call of 2026-11-27: bfloat16 at batch 256

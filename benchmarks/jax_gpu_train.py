@@ -9,7 +9,8 @@ compilation), steady images/s and the final losses. ``--steps-per-execution K`` 
 K steps per compiled call (unrolled on JAX, see ``GAN.make_train_function``).
 ``--train-callbacks`` trains with ``pgan train``'s callbacks too (NaN check, time limit,
 a checkpoint and a sample grid after every epoch: ``runs.training_callbacks``), so the
-numbers are those of ``pgan train``. ``queue_ms_first_20_steps`` is how long the host
+numbers are those of ``pgan train``; ``callback_epoch_end_ms`` says what each callback's
+epoch-end work costs, and ``--sync-writes`` writes the files before the next epoch. ``queue_ms_first_20_steps`` is how long the host
 took to start the last epoch's first 20 steps: far below 20 steps' time when the host
 queues steps ahead of the device, about 20 steps' time when something waits after each.
 
@@ -57,6 +58,9 @@ def main(argv=None) -> int:
     parser.add_argument("--train-callbacks", action="store_true",
                         help="also train with pgan train's callbacks (checkpoints and sample grids in a "
                              "temporary folder)")
+    parser.add_argument("--sync-writes", action="store_true",
+                        help="with --train-callbacks: write checkpoints and grids before the next epoch "
+                             "starts (as pgan did before 2026-11-27) instead of on a worker thread")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     parser.add_argument("--out", type=Path, default=None, help="also save generator.keras and samples.png here")
     args = parser.parse_args(argv)
@@ -97,9 +101,13 @@ def main(argv=None) -> int:
         dataset = runs.ImageBatches(images, args.batch_size, seed=args.seed, on_device=True)
         start = time.perf_counter()
         run_dir = Path(tempfile.mkdtemp(prefix="pgan_bench_run_")) if args.train_callbacks else None
+        train_callbacks = runs.training_callbacks(config, run_dir) if run_dir else []
+        epoch_end_ms = {}
+        for callback in train_callbacks:
+            callback.background = not args.sync_writes  # read by the checkpoint and the grid
+            time_epoch_end(callback, epoch_end_ms)
         # The timer last: an epoch's time includes the other callbacks' epoch-end work.
-        callbacks = [*(runs.training_callbacks(config, run_dir) if run_dir else []), Timer()]
-        history = gan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=callbacks).history
+        history = gan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[*train_callbacks, Timer()]).history
         wall = time.perf_counter() - start
     if run_dir:
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -122,6 +130,11 @@ def main(argv=None) -> int:
         "steady_epoch_seconds": round(statistics.median(steady), 3),
         "train_callbacks": args.train_callbacks,
         "queue_ms_first_20_steps": round(queue_ms[-1], 1) if queue_ms else None,
+        "sync_writes": args.sync_writes if args.train_callbacks else None,
+        # Median over the epochs after the first of each callback's on_epoch_end; the
+        # background writes (checkpoint file, PNG) run beside the next epoch and are not in it.
+        "callback_epoch_end_ms": {name: round(statistics.median(ms[1:] or ms), 2)
+                                  for name, ms in epoch_end_ms.items()} or None,
         "img_per_s_steady": round(images_per_epoch / statistics.median(steady), 1),
         "img_per_s_overall": round(images_per_epoch * args.epochs / wall, 1),
         "final": {key: round(float(values[-1]), 4) for key, values in history.items()},
@@ -136,6 +149,18 @@ def main(argv=None) -> int:
         result["ratio_fit_to_minimal"] = round(result["img_per_s_steady"] / minimal["img_per_s_steady"], 3)
     print(json.dumps(result))
     return 0
+
+
+def time_epoch_end(callback, times: dict) -> None:
+    """Record how long ``callback.on_epoch_end`` takes, in ms, under its class name in ``times``."""
+    inner = callback.on_epoch_end
+
+    def on_epoch_end(epoch, logs=None):
+        start = time.perf_counter()
+        inner(epoch, logs)
+        times.setdefault(type(callback).__name__, []).append(1000 * (time.perf_counter() - start))
+
+    callback.on_epoch_end = on_epoch_end
 
 
 def minimal_loop_img_per_s(args, config, images) -> dict:

@@ -22,6 +22,16 @@ from pathlib import Path
 from pgan.recipes import RECIPES
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {value}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -78,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
     train.add_argument("--dropout", type=float, default=None, help="D's dropout rate (default 0.3; 0: none)")
     train.add_argument("--minutes", type=float, default=None, help="stop after this much training time")
+    train.add_argument("--checkpoint-seconds", type=_non_negative_float, default=None,
+                       help="write a checkpoint at most this often (default 10; 0: after every epoch). The "
+                            "first and last epochs are always saved; thins the checkpoints of short GPU epochs")
+    train.add_argument("--sample-every", type=_positive_int, default=None,
+                       help="write a sample grid every this many epochs (default 1)")
     train.add_argument("--out", required=True, type=Path, help="run folder (created; resumed if it exists)")
     train.add_argument("--quick", action="store_true", help="a tiny run for a smoke test (2 epochs, 512 images)")
     train.add_argument(
@@ -180,6 +195,7 @@ _TRAIN_FIELDS = {
     "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
     "tensorboard": "tensorboard", "steps_per_execution": "steps_per_execution",
     "aux_weight": "aux_weight", "init_from": "init_from",
+    "checkpoint_seconds": "checkpoint_seconds", "sample_every": "sample_every",
 }
 
 

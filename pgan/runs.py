@@ -60,6 +60,10 @@ class TrainConfig:
         strategy: None (one device) or "mirrored" (all local GPUs); TensorFlow only.
         jit_compile: XLA-compile the train step; None: off on TensorFlow, on with JAX.
         sample_every: write a sample grid every this many epochs.
+        checkpoint_seconds: write a checkpoint at most this often, in seconds; the first and
+            last epoch of each call and a time-limit stop are always saved; 0: every epoch.
+            An epoch on a CPU takes longer, so this thins the checkpoints of GPU runs
+            (``ResumableCheckpoint(min_interval_seconds=...)``).
         tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
         recipe: the name of the recipe these settings came from (a record only).
         conditional: None, "projection", "acgan" or "projection_ac" (a projection head and a
@@ -121,6 +125,7 @@ class TrainConfig:
     init_from: str | None = None
     time_limit_minutes: float | None = None
     steps_per_execution: int = 1
+    checkpoint_seconds: float = 10.0
 
     def __post_init__(self):
         if self.preset not in models.PRESETS:
@@ -129,6 +134,9 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        seconds = self.checkpoint_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+            raise ValueError(f"checkpoint_seconds must be a number >= 0 (0: after every epoch), got {seconds!r}.")
         if self.mixed_precision not in (None, "mixed_float16", "mixed_bfloat16"):
             raise ValueError(
                 f"mixed_precision must be None, 'mixed_float16' or 'mixed_bfloat16', "
@@ -514,7 +522,8 @@ def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None
     return [
         StopOnNonFinite(),
         limit if limit is not None else TimeLimit(config.time_limit_minutes),
-        checkpoint if checkpoint is not None else ResumableCheckpoint(run_dir),
+        checkpoint if checkpoint is not None else ResumableCheckpoint(
+            run_dir, min_interval_seconds=config.checkpoint_seconds),
         SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every),
         *([keras.callbacks.TensorBoard(run_dir / "logs")] if config.tensorboard else []),
     ]
@@ -548,7 +557,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
         images, labels = catalog.x_train, catalog.y_train if labels is None else labels
     num_classes = _check_labels(config, images, labels)
     keras.utils.set_random_seed(config.seed)
-    checkpoint = ResumableCheckpoint(run_dir)
+    checkpoint = ResumableCheckpoint(run_dir, min_interval_seconds=config.checkpoint_seconds)
     start = time.perf_counter()
     with dtype_policy(config.mixed_precision):
         strategy = get_strategy(config.strategy)
@@ -562,14 +571,17 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
         limit = TimeLimit(config.time_limit_minutes, sum(checkpoint.history.get("epoch_seconds", [])))
         if done < config.epochs and not limit.reached:
             dataset = _training_input(config, images, done, labels)
-            gan.fit(
-                dataset,
-                epochs=config.epochs,
-                initial_epoch=done,
-                verbose=verbose,
-                shuffle=False,  # the dataset reshuffles itself every epoch
-                callbacks=[*training_callbacks(config, run_dir, checkpoint, limit), *callbacks],
-            )
+            try:
+                gan.fit(
+                    dataset,
+                    epochs=config.epochs,
+                    initial_epoch=done,
+                    verbose=verbose,
+                    shuffle=False,  # the dataset reshuffles itself every epoch
+                    callbacks=[*training_callbacks(config, run_dir, checkpoint, limit), *callbacks],
+                )
+            finally:  # a crash or Ctrl-C too: the last finished epoch's checkpoint reaches the disk
+                checkpoint.wait()
         # With an EMA generator, the average is the model to use (sampled and exported).
         _save_keras_atomically(gan.sampling_generator, run_dir / "generator.keras")
         # G's optimizer steps over all calls (restored from the checkpoint): exact where a time

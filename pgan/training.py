@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -642,25 +643,186 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+class BackgroundWriter:
+    """Run file-writing jobs on a worker thread, one at a time, in the order given.
+
+    Training callbacks hand their disk work (a checkpoint's HDF5 file, a PNG) to a
+    writer so that the next epoch starts while the files are written: on a GPU an
+    epoch of the article's DCGAN takes about 0.6 s, and the accelerator would idle
+    during every epoch-end write. :meth:`submit` first waits for the job before it,
+    so at most one job runs and the files appear in order; a job's error is raised
+    by the next :meth:`submit` or :meth:`wait`, so a failed write (a full disk, say)
+    still stops training. The thread is not a daemon: Python finishes a running job
+    before the interpreter exits.
+
+    A job must only use data copied at submit time: the model's variables change
+    (and on JAX their buffers are reused) once the next step runs.
+    """
+
+    def __init__(self, name: str = "pgan-writer"):
+        self.name = name
+        self._thread = None
+        self._error = None
+
+    def submit(self, job, *args) -> None:
+        """Wait for the previous job, then start ``job(*args)`` on the worker thread."""
+        self.wait()
+        self._thread = threading.Thread(target=self._run, args=(job, args), name=self.name)
+        self._thread.start()
+
+    def _run(self, job, args):
+        try:
+            job(*args)
+        except BaseException as err:  # handed to the training thread by wait()
+            self._error = err
+
+    def wait(self) -> None:
+        """Wait for the running job (if any); raise its error, if it failed."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise RuntimeError(f"{self.name}: writing a training file failed: {err}") from err
+
+
+_RECORDER = None
+
+
+def _weights_recorder_class():
+    """A Keras weights store that keeps what ``save_weights`` would write in memory (built once)."""
+    global _RECORDER
+    if _RECORDER is None:
+        from keras.src.saving import saving_lib
+
+        class Recorder(saving_lib.H5IOStore):
+            def __init__(self):  # no file: the entries stay in memory
+                self.mode = "w"
+                self.entries = []
+
+            def make(self, path, metadata=None):
+                self.entries.append((path, metadata, {}))
+                return self
+
+            def __setitem__(self, key, value):
+                self.entries[-1][2][key] = value
+
+            def __bool__(self):  # Keras asks whether the store is open
+                return True
+
+            def close(self):
+                pass
+
+        _RECORDER = Recorder
+    return _RECORDER
+
+
+def weights_layout(model):
+    """What ``model.save_weights`` writes, as ``(path, metadata, {name: variable})`` entries.
+
+    Walks the model as ``save_weights`` does (layers, optimizers, metrics; about 25 ms
+    for the article's GAN), so it is done once per ``fit``; :func:`record_weights`
+    then copies the values. None where this Keras version's saving internals differ,
+    or where an entry is neither a variable nor an optimizer's saved variable (then
+    save with ``save_weights`` itself).
+    """
+    try:
+        from keras.src.saving import saving_lib
+
+        store = _weights_recorder_class()()
+        saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="",
+                               visited_saveables=set())
+    except (ImportError, AttributeError, TypeError):
+        return None
+    layout = []
+    for path, metadata, values in store.entries:
+        if not all(isinstance(v, keras.Variable) for v in values.values()):
+            values = _optimizer_variables(model, path, values)  # Keras' optimizers save numpy copies
+            if values is None:
+                return None
+        layout.append((path, metadata, values))
+    return layout
+
+
+def _optimizer_variables(model, path, values):
+    """``values`` (saved copies) mapped back to the variables of the optimizer at ``path``, or None."""
+    owner = model
+    for part in path.split("/"):
+        owner = getattr(owner, part, None)
+    if not isinstance(owner, keras.optimizers.Optimizer):
+        return None
+    variables = list(owner.variables)
+    if list(values) != [str(i) for i in range(len(variables))]:
+        return None
+    saved = [np.asarray(values[str(i)]) for i in range(len(variables))]
+    if not all(np.array_equal(a, keras.ops.convert_to_numpy(v)) for a, v in zip(saved, variables)):
+        return None  # not what Optimizer.save_own_variables saves
+    return dict(zip(values, variables))
+
+
+def record_weights(layout):
+    """Host copies of the variables of a :func:`weights_layout`: the file ``save_weights`` would write now.
+
+    Copies, not views: on JAX the next training steps donate (reuse) the buffers the
+    variables held. A few milliseconds for the article's GAN (30 MB with both optimizers'
+    state); :func:`write_recorded_weights` then writes the file at leisure.
+    """
+    variables = [v for _, _, values in layout for v in values.values()]
+    arrays = [v.value for v in variables]
+    if keras.backend.backend() == "jax":  # one transfer call for all, not one wait per variable
+        import jax
+
+        arrays = jax.device_get(arrays)
+    host = [np.asarray(keras.ops.convert_to_numpy(a)) for a in arrays]
+    # A view of backend memory is copied (JAX on a CPU hands out views; it then declines to
+    # donate those buffers, but the recording should not rest on that).
+    host = iter([a if a.flags.owndata else a.copy() for a in host])
+    return [(path, metadata, {key: next(host) for key in values}) for path, metadata, values in layout]
+
+
+def write_recorded_weights(entries, path) -> None:
+    """Write :func:`record_weights`' copies as a ``.weights.h5`` file (``model.load_weights`` reads it)."""
+    from keras.src.saving import saving_lib
+
+    store = saving_lib.H5IOStore(path, mode="w")
+    try:
+        for inner_path, metadata, values in entries:
+            if metadata:
+                store.make(inner_path, metadata=metadata)
+            else:
+                store.make(inner_path)
+            for key, value in values.items():
+                store[key] = value
+    finally:
+        store.close()
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Save a grid of samples from fixed noise after every ``every`` epochs, and a GIF at the end.
+
+    The images are generated at the epoch's end; the PNG is written by a
+    :class:`BackgroundWriter` while the next epoch trains (all written by the
+    end of ``fit``).
 
     Args:
         output_dir: folder for ``epoch_0001.png``... and ``progress.gif``.
         num_examples: images per grid (the same noise every time, so grids compare).
         seed: seed of the fixed noise.
         every: save every this many epochs.
+        background: write the PNG on a worker thread (False: before the next epoch).
 
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
 
-    def __init__(self, output_dir, num_examples: int = 64, seed: int = 0, every: int = 1):
+    def __init__(self, output_dir, num_examples: int = 64, seed: int = 0, every: int = 1, background: bool = True):
         super().__init__()
         self.output_dir = Path(output_dir)
         self.num_examples = num_examples
         self.seed = seed
         self.every = every
+        self.background = background
         self.noise = None
+        self.writer = BackgroundWriter("pgan-sample-grid")
 
     def on_train_begin(self, logs=None):
         self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -678,11 +840,14 @@ class SampleGrid(keras.callbacks.Callback):
 
             generator = getattr(self.model, "sampling_generator", self.model.generator)
             images = keras.ops.convert_to_numpy(generator(self.inputs, training=False))
-            save_grid(images, self.output_dir / f"epoch_{epoch + 1:04d}.png", ncols=self.ncols)
+            self.writer.submit(save_grid, images, self.output_dir / f"epoch_{epoch + 1:04d}.png", self.ncols)
+            if not self.background:
+                self.writer.wait()
 
     def on_train_end(self, logs=None):
         from pgan.plotting import save_gif
 
+        self.writer.wait()
         frames = sorted(self.output_dir.glob("epoch_*.png"))
         if frames:
             save_gif(frames, self.output_dir / "progress.gif")
@@ -782,17 +947,52 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     then atomically updates ``state.json`` (last epoch, checkpoint file,
     history) and deletes older checkpoints. :func:`restore` loads the latest.
 
+    With ``background=True`` (the default) the weights are copied to host memory at
+    the epoch's end (:func:`record_weights`, milliseconds) and the files are
+    written by a :class:`BackgroundWriter` while the next epoch trains, in the same
+    order, so ``state.json`` never names a file not yet on disk. On a GPU the
+    synchronous write took longer than 40 steps of the article's DCGAN. Call
+    :meth:`wait` (``on_train_end`` and :func:`pgan.runs.train_gan` do) before
+    reading the files.
+
+    ``min_interval_seconds`` skips the checkpoint of an epoch that ends sooner than
+    that after the last one written (``history.json`` is still written every epoch).
+    The first and last epoch of each ``fit`` and an epoch a time limit ended are
+    always saved. On a GPU an epoch of the article's DCGAN takes 0.7 s, and a
+    checkpoint (both networks and both optimizers, 30 MB) after each of them cost
+    more than its weight; a kill then loses at most the unfinished epoch plus
+    ``min_interval_seconds`` of training.
+
     Args:
         run_dir: the run's folder.
         keep: how many checkpoints to keep.
+        background: write the files on a worker thread (False: before the next epoch).
+        min_interval_seconds: write a checkpoint at most this often (0: after every epoch).
     """
 
-    def __init__(self, run_dir, keep: int = 2):
+    def __init__(self, run_dir, keep: int = 2, background: bool = True, min_interval_seconds: float = 0.0):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.keep = keep
+        self.background = background
+        self.min_interval_seconds = float(min_interval_seconds)
         self.history = {}
         self._epoch_start = None
+        self._layout = None
+        self._last_saved = None
+        self.writer = BackgroundWriter("pgan-checkpoint")
+
+    def on_train_begin(self, logs=None):
+        self._layout = None  # a new fit (or a recompiled model) may have new variables
+        self._last_saved = None  # the first epoch of each fit is saved
+
+    def _due(self, epoch) -> bool:
+        now = time.perf_counter()
+        due = (self._last_saved is None or now - self._last_saved >= self.min_interval_seconds
+               or self.model.stop_training or epoch + 1 >= self.params.get("epochs", epoch + 1))
+        if due:
+            self._last_saved = now
+        return due
 
     @property
     def state_path(self) -> Path:
@@ -812,6 +1012,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     def restore(self, model) -> int:
         """Load the latest checkpoint into ``model``; return the number of epochs done (0 if none)."""
+        self.wait()
         state = self.read_state()
         if state is None:
             return 0
@@ -852,15 +1053,37 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self._epoch_start
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
+        history_text = json.dumps(self.history, indent=1)  # this epoch's copy
+        if not self._due(epoch):  # through the writer: after any checkpoint job still running
+            self.writer.submit(_atomic_write_text, self.run_dir / "history.json", history_text)
+            return
+        name = f"epoch_{epoch + 1:04d}.weights.h5"
+        state = {"epoch": epoch + 1, "checkpoint": f"checkpoints/{name}", "history": self.history}
+        texts = json.dumps(state, indent=1), history_text
+        if self.background and self._layout is None:  # the variables stay the same during one fit
+            self._layout = weights_layout(self.model) or False
+        entries = record_weights(self._layout) if self.background and self._layout else None
+        if entries is None:  # synchronous: save_weights reads the model now
+            self.writer.wait()
+            self._write(name, lambda tmp: self.model.save_weights(tmp), *texts)
+        else:
+            self.writer.submit(self._write, name, lambda tmp: write_recorded_weights(entries, tmp), *texts)
+
+    def _write(self, name, save, state_text, history_text):
         folder = self.run_dir / "checkpoints"
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"epoch_{epoch + 1:04d}.weights.h5"
         tmp = folder / f"tmp_{name}"
-        self.model.save_weights(tmp)
+        save(tmp)
         os.replace(tmp, folder / name)
-        state = {"epoch": epoch + 1, "checkpoint": f"checkpoints/{name}", "history": self.history}
-        _atomic_write_text(self.state_path, json.dumps(state, indent=1))
-        _atomic_write_text(self.run_dir / "history.json", json.dumps(self.history, indent=1))
+        _atomic_write_text(self.state_path, state_text)
+        _atomic_write_text(self.run_dir / "history.json", history_text)
         old = sorted(folder.glob("epoch_*.weights.h5"))[: -self.keep]
         for path in old:
             path.unlink(missing_ok=True)
+
+    def wait(self) -> None:
+        """Wait until the last epoch's checkpoint, ``state.json`` and ``history.json`` are on disk."""
+        self.writer.wait()
+
+    def on_train_end(self, logs=None):
+        self.wait()

@@ -216,3 +216,114 @@ def test_nan_generator_with_finite_losses_is_caught(tiny_images):
     with pytest.raises(TrainingDivergedError, match="generator outputs NaN"):
         gan.fit(data.make_dataset(tiny_images, 32, subset=64), epochs=1, verbose=0,
                 callbacks=[StopOnNonFinite()])
+
+
+def h5_contents(path) -> dict:
+    """Every group's and dataset's attributes and every dataset's values in an HDF5 file."""
+    import h5py
+
+    contents = {}
+    with h5py.File(path) as f:
+        contents["/"] = (dict(f.attrs), None)
+        f.visititems(lambda name, obj: contents.__setitem__(
+            name, (dict(obj.attrs), np.array(obj) if isinstance(obj, h5py.Dataset) else None)))
+    return contents
+
+
+def assert_same_h5(a, b):
+    assert a.keys() == b.keys()
+    for name, (attrs, values) in a.items():
+        assert attrs.keys() == b[name][0].keys(), name
+        if values is not None:
+            np.testing.assert_array_equal(values, b[name][1], err_msg=name)
+
+
+def test_recorded_weights_are_the_file_save_weights_wrote_when_recorded(tiny_images, tmp_path):
+    from pgan.training import record_weights, weights_layout, write_recorded_weights
+
+    gan = small_gan()
+    dataset = data.make_dataset(tiny_images, 32, subset=64)
+    gan.fit(dataset, epochs=1, verbose=0)
+    gan.save_weights(tmp_path / "then.weights.h5")
+    layout = weights_layout(gan)
+    assert layout is not None, "Keras' saving internals changed: checkpoints fall back to save_weights"
+    recorded = record_weights(layout)
+    gan.fit(dataset, epochs=1, verbose=0)  # the weights and both optimizers' state move on
+    write_recorded_weights(recorded, tmp_path / "recorded.weights.h5")
+    gan.save_weights(tmp_path / "now.weights.h5")
+    then = h5_contents(tmp_path / "then.weights.h5")
+    assert_same_h5(then, h5_contents(tmp_path / "recorded.weights.h5"))
+    now = h5_contents(tmp_path / "now.weights.h5")
+    assert any(values is not None and not np.array_equal(values, now[name][1]) for name, (_, values) in then.items())
+    # The optimizers' entries (Keras saves them as numpy copies) map back to their variables.
+    optimizer_entries = [values for path, _, values in layout if path.endswith("optimizer")]
+    assert len(optimizer_entries) == 2
+    assert all(isinstance(v, keras.Variable) for values in optimizer_entries for v in values.values())
+
+
+def test_background_writer_keeps_order_and_raises_a_failed_write(tmp_path):
+    import time
+
+    from pgan.training import BackgroundWriter
+
+    writer, done = BackgroundWriter("test-writer"), []
+    for i in range(4):  # earlier jobs sleep longer: only waiting keeps the order
+        writer.submit(lambda i=i: (time.sleep(0.02 * (4 - i)), done.append(i)))
+    writer.wait()
+    assert done == [0, 1, 2, 3]
+    writer.submit((tmp_path / "no_such_folder" / "x.png").write_bytes, b"")
+    with pytest.raises(RuntimeError, match="test-writer: writing a training file failed.*no_such_folder"):
+        writer.wait()
+    writer.wait()  # reported once
+
+
+def test_a_failed_checkpoint_write_stops_training(tiny_images, tmp_path):
+    (tmp_path / "checkpoints").write_text("a file where the checkpoint folder belongs")
+    config = runs.TrainConfig.quick(epochs=3, batch_size=32, subset=64)
+    with pytest.raises(RuntimeError, match="pgan-checkpoint: writing a training file failed.*checkpoints"):
+        runs.train_gan(config, tmp_path, images=tiny_images, verbose=0)
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_checkpoint_interval_saves_first_and_last_epochs_and_history_every_epoch(tiny_images, tmp_path):
+    config = runs.TrainConfig.quick(epochs=4, batch_size=32, subset=64, checkpoint_seconds=3600)
+    with pytest.raises(KeyboardInterrupt):  # killed in epoch 3: epoch 2 was too soon after epoch 1
+        runs.train_gan(config, tmp_path, images=tiny_images, callbacks=[Interrupt(3)], verbose=0)
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
+    assert len(json.loads((tmp_path / "history.json").read_text())["d_loss"]) == 2
+    history = runs.train_gan(config, tmp_path, images=tiny_images, verbose=0)  # resumes after epoch 1
+    assert len(history["d_loss"]) == 4
+    # The resumed call's first epoch (2) and the last (4) are saved; 3 came too soon.
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch_*")) == [
+        "epoch_0002.weights.h5", "epoch_0004.weights.h5"]
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 4
+    assert len(json.loads((tmp_path / "history.json").read_text())["d_loss"]) == 4
+
+
+def test_checkpoint_interval_still_saves_the_epoch_a_time_limit_ends(tiny_images, tmp_path):
+    from pgan.training import ResumableCheckpoint, TimeLimit
+
+    class LimitFromEpoch2(TimeLimit):  # the time is spent once epoch 2 has begun
+        def on_epoch_begin(self, epoch, logs=None):
+            self.budget = 0.0 if epoch == 1 else None
+
+    gan = small_gan()
+    limit, checkpoint = LimitFromEpoch2(None), ResumableCheckpoint(tmp_path, min_interval_seconds=3600)
+    gan.fit(data.make_dataset(tiny_images, 32, subset=64), epochs=4, verbose=0, callbacks=[limit, checkpoint])
+    assert limit.reached
+    # Epoch 2 came too soon after epoch 1 and is not the last of 4, but the limit ended the run there.
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 2
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch_*")) == [
+        "epoch_0001.weights.h5", "epoch_0002.weights.h5"]
+
+
+def test_checkpoint_seconds_is_checked(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint_seconds must be a number >= 0"):
+        runs.TrainConfig(checkpoint_seconds=-1)
+    from pgan.cli import build_parser, train_config_from_args
+
+    args = build_parser().parse_args(["train", "--out", str(tmp_path), "--checkpoint-seconds", "0",
+                                      "--sample-every", "5"])
+    config = train_config_from_args(args)
+    assert config.checkpoint_seconds == 0 and config.sample_every == 5
+    assert runs.TrainConfig().checkpoint_seconds == 10.0
