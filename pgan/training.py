@@ -755,9 +755,9 @@ def _optimizer_variables(model, path, values):
     if list(values) != [str(i) for i in range(len(variables))]:
         return None
     saved = [np.asarray(values[str(i)]) for i in range(len(variables))]
-    if not all(np.array_equal(a, keras.ops.convert_to_numpy(v)) for a, v in zip(saved, variables)):
+    if not all(np.array_equal(a, keras.ops.convert_to_numpy(v)) for a, v in zip(saved, variables, strict=True)):
         return None  # not what Optimizer.save_own_variables saves
-    return dict(zip(values, variables))
+    return dict(zip(values, variables, strict=True))
 
 
 def record_weights(layout):
