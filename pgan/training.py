@@ -955,6 +955,10 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     :meth:`wait` (``on_train_end`` and :func:`pgan.runs.train_gan` do) before
     reading the files.
 
+    It adds ``epoch_seconds`` to the history: the wall time from the previous epoch's
+    end (from ``on_epoch_begin`` for a call's first epoch), so the epoch-end work of
+    the callbacks after it counts too and the epochs add up to the training's time.
+
     ``min_interval_seconds`` skips the checkpoint of an epoch that ends sooner than
     that after the last one written (``history.json`` is still written every epoch).
     The first and last epoch of each ``fit`` and an epoch a time limit ended are
@@ -985,6 +989,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._layout = None  # a new fit (or a recompiled model) may have new variables
         self._last_saved = None  # the first epoch of each fit is saved
+        self._epoch_start = None
 
     def _due(self, epoch) -> bool:
         now = time.perf_counter()
@@ -1045,12 +1050,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         return int(state["epoch"])
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
+        # From the previous epoch's end: its remaining epoch-end work (this checkpoint, the
+        # callbacks after it) counts towards this epoch, so the epochs add up to the wall time.
+        if self._epoch_start is None:
+            self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
         if self._epoch_start is not None:
-            logs["epoch_seconds"] = time.perf_counter() - self._epoch_start
+            now = time.perf_counter()
+            logs["epoch_seconds"], self._epoch_start = now - self._epoch_start, now
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
         history_text = json.dumps(self.history, indent=1)  # this epoch's copy

@@ -327,3 +327,22 @@ def test_checkpoint_seconds_is_checked(tmp_path):
     config = train_config_from_args(args)
     assert config.checkpoint_seconds == 0 and config.sample_every == 5
     assert runs.TrainConfig().checkpoint_seconds == 10.0
+
+
+def test_epoch_seconds_count_the_epoch_end_work_of_the_callbacks_after_the_checkpoint(tiny_images, tmp_path):
+    import time
+
+    from pgan.training import ResumableCheckpoint
+
+    class SlowEpochEnd(keras.callbacks.Callback):  # after the checkpoint, like SampleGrid
+        def on_epoch_end(self, epoch, logs=None):
+            time.sleep(0.3)
+
+    gan, checkpoint = small_gan(), ResumableCheckpoint(tmp_path)
+    start = time.perf_counter()
+    gan.fit(data.make_dataset(tiny_images, 32, subset=64), epochs=3, verbose=0,
+            callbacks=[checkpoint, SlowEpochEnd()])
+    wall = time.perf_counter() - start
+    seconds = checkpoint.history["epoch_seconds"]
+    assert min(seconds[1:]) >= 0.3  # epoch 1's sleep is in epoch 2's time, epoch 2's in epoch 3's
+    assert sum(seconds) <= wall  # the epochs tile the run; nothing is counted twice
