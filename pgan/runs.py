@@ -62,8 +62,8 @@ class TrainConfig:
         sample_every: write a sample grid every this many epochs.
         checkpoint_seconds: write a checkpoint at most this often, in seconds; the first and
             last epoch of each call and a time-limit stop are always saved; 0: every epoch.
-            An epoch on a CPU takes longer, so this thins the checkpoints of GPU runs
-            (``ResumableCheckpoint(min_interval_seconds=...)``).
+            A full-data epoch on a CPU takes longer than the default 10 s, so only fast (GPU)
+            runs are thinned (``ResumableCheckpoint(min_interval_seconds=...)``).
         tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
         recipe: the name of the recipe these settings came from (a record only).
         conditional: None, "projection", "acgan" or "projection_ac" (a projection head and a
