@@ -42,14 +42,18 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
 # BENCH picks the benchmark runs: "all" (the first call of 2026-11-27), "bf16_b256" (its
 # second call), "alternating50" (the 50-epoch alternating run alone, 2026-11-26), "dispatch"
 # (per-call overhead at batch 256, run in the tenth session of 2026-11-27), "epoch_end" (what
-# pgan train's callbacks cost per epoch, prepared and run in that session) or "none".
+# pgan train's callbacks cost per epoch: run in that session, then given a checkpoint_seconds
+# row for the next) or "none".
 BENCH=${BENCH:-all}
 bench() {  # bench LABEL TIMEOUT ARGS...: one jax_gpu_train.py run, its JSON appended to bench.jsonl
     local label=$1 limit=$2
     shift 2
-    timeout "$limit" python3 benchmarks/jax_gpu_train.py "$@" ${BENCH_EXTRA:-} \
-        >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_$label.log"
-    stamp "bench $label: $(tail -n 1 "$OUT/bench.jsonl")"
+    if timeout "$limit" python3 benchmarks/jax_gpu_train.py "$@" ${BENCH_EXTRA:-} \
+        >>"$OUT/bench.jsonl" 2>"$WORK/study/bench_$label.log"; then
+        stamp "bench $label: $(tail -n 1 "$OUT/bench.jsonl")"
+    else  # not the previous row's line: this run printed none
+        stamp "bench $label: FAILED (exit $?): $(tail -n 1 "$WORK/study/bench_$label.log")"
+    fi
 }
 if [ "$BENCH" = none ]; then  # the study only
     :
@@ -73,9 +77,15 @@ elif [ "$BENCH" = dispatch ]; then
 elif [ "$BENCH" = epoch_end ]; then
     # Prepared in the tenth session of 2026-11-27: with the data on the GPU, fit() ran 102,100
     # img/s at batch 256 (alternating) but 80,600 with pgan train's callbacks, 156 ms more per
-    # epoch. Checkpoints and grids are now written on a worker thread. Same call, same machine:
+    # epoch. Checkpoints and grids are now written on a worker thread (run that session: 81,000),
+    # and pgan train checkpoints at most every 10 s (checkpoint_seconds, added after that call and
+    # not yet run on a GPU). Same call, same machine: the default, a checkpoint after every epoch,
+    # the way before both changes, and no callbacks.
     bench b256_alt_train 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --train-callbacks
-    bench b256_alt_train_sync 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --train-callbacks --sync-writes
+    bench b256_alt_train_every_epoch 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --train-callbacks \
+        --checkpoint-seconds 0
+    bench b256_alt_train_sync 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --train-callbacks --sync-writes \
+        --checkpoint-seconds 0
     bench b256_alt 90 --epochs "$SHORT_EPOCHS" --batch-size 256
     # pgan train itself, as a user runs it (its epoch times are in history.json).
     cli_epochs=$(( BENCH_EPOCHS < 20 ? BENCH_EPOCHS : 20 ))

@@ -10,7 +10,8 @@ K steps per compiled call (unrolled on JAX, see ``GAN.make_train_function``).
 ``--train-callbacks`` trains with ``pgan train``'s callbacks too (NaN check, time limit,
 a checkpoint and a sample grid after every epoch: ``runs.training_callbacks``), so the
 numbers are those of ``pgan train``; ``callback_epoch_end_ms`` says what each callback's
-epoch-end work costs, and ``--sync-writes`` writes the files before the next epoch. ``queue_ms_first_20_steps`` is how long the host
+epoch-end work costs, ``--sync-writes`` writes the files before the next epoch, and
+``--checkpoint-seconds`` sets how often a checkpoint is written (``TrainConfig.checkpoint_seconds``). ``queue_ms_first_20_steps`` is how long the host
 took to start the last epoch's first 20 steps: far below 20 steps' time when the host
 queues steps ahead of the device, about 20 steps' time when something waits after each.
 
@@ -61,6 +62,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sync-writes", action="store_true",
                         help="with --train-callbacks: write checkpoints and grids before the next epoch "
                              "starts (as pgan did before 2026-11-27) instead of on a worker thread")
+    parser.add_argument("--checkpoint-seconds", type=float, default=None,
+                        help="with --train-callbacks: TrainConfig.checkpoint_seconds (default 10; 0: a "
+                             "checkpoint after every epoch)")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     parser.add_argument("--out", type=Path, default=None, help="also save generator.keras and samples.png here")
     args = parser.parse_args(argv)
@@ -94,7 +98,8 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     config = runs.TrainConfig(preset=args.model, epochs=args.epochs, batch_size=args.batch_size,
                               subset=args.subset, seed=args.seed, steps_per_execution=args.steps_per_execution,
-                              update=args.update, mixed_precision=args.mixed_precision)
+                              update=args.update, mixed_precision=args.mixed_precision,
+                              **({} if args.checkpoint_seconds is None else {"checkpoint_seconds": args.checkpoint_seconds}))
     with runs.dtype_policy(args.mixed_precision):
         gan = runs.build_gan(config, images.shape[1:])
         # Scaled once and kept on the accelerator; batches are cut there (runs.ImageBatches).
@@ -131,6 +136,7 @@ def main(argv=None) -> int:
         "train_callbacks": args.train_callbacks,
         "queue_ms_first_20_steps": round(queue_ms[-1], 1) if queue_ms else None,
         "sync_writes": args.sync_writes if args.train_callbacks else None,
+        "checkpoint_seconds": config.checkpoint_seconds if args.train_callbacks else None,
         # Median over the epochs after the first of each callback's on_epoch_end; the
         # background writes (checkpoint file, PNG) run beside the next epoch and are not in it.
         "callback_epoch_end_ms": {name: round(statistics.median(ms[1:] or ms), 2)

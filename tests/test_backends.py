@@ -469,9 +469,14 @@ def test_gpu_benchmark_script_runs_fit_and_the_minimal_loop_without_tensorflow()
     # 21 steps an epoch, so the host's queue of the first 20 steps is timed; pgan train's callbacks too.
     result = run_script(GPU_SCRIPT_SMOKE, "--epochs", "2", "--subset", "336", "--batch-size", "16",
                      "--update", "simultaneous", "--minimal-epochs", "2", "--train-callbacks",
-                     without_tensorflow=True)
+                     "--checkpoint-seconds", "0", without_tensorflow=True)
     assert result["num_train_images"] == 336 and result["update"] == "simultaneous"
     assert result["train_callbacks"] and result["queue_ms_first_20_steps"] > 0
+    assert result["checkpoint_seconds"] == 0 and result["sync_writes"] is False
+    # Epoch 2's epoch-end time of each of pgan train's callbacks (the background writes excluded).
+    assert set(result["callback_epoch_end_ms"]) == {"StopOnNonFinite", "TimeLimit", "ResumableCheckpoint",
+                                                    "SampleGrid"}
+    assert all(ms >= 0 for ms in result["callback_epoch_end_ms"].values())
     assert result["finite"] and result["img_per_s_steady"] > 0
     assert set(result["final"]) == {"d_loss", "g_loss", "d_real_acc", "d_fake_acc"}
     minimal = result["minimal_loop"]
