@@ -11,7 +11,8 @@ K steps per compiled call (unrolled on JAX, see ``GAN.make_train_function``).
 a checkpoint and a sample grid after every epoch: ``runs.training_callbacks``), so the
 numbers are those of ``pgan train``; ``callback_epoch_end_ms`` says what each callback's
 epoch-end work costs, ``--sync-writes`` writes the files before the next epoch, and
-``--checkpoint-seconds`` sets how often a checkpoint is written (``TrainConfig.checkpoint_seconds``). ``queue_ms_first_20_steps`` is how long the host
+``--checkpoint-seconds`` sets how often a checkpoint is written
+(``TrainConfig.checkpoint_seconds``). ``queue_ms_first_20_steps`` is how long the host
 took to start the last epoch's first 20 steps: far below 20 steps' time when the host
 queues steps ahead of the device, about 20 steps' time when something waits after each.
 
@@ -61,7 +62,8 @@ def main(argv=None) -> int:
                              "temporary folder)")
     parser.add_argument("--sync-writes", action="store_true",
                         help="with --train-callbacks: write checkpoints and grids before the next epoch "
-                             "starts (as pgan did before 2026-11-27) instead of on a worker thread")
+                             "starts (as pgan did until the tenth session of 2026-11-27) instead of on a "
+                             "worker thread")
     parser.add_argument("--checkpoint-seconds", type=float, default=None,
                         help="with --train-callbacks: TrainConfig.checkpoint_seconds (default 10; 0: a "
                              "checkpoint after every epoch)")
@@ -99,7 +101,8 @@ def main(argv=None) -> int:
     config = runs.TrainConfig(preset=args.model, epochs=args.epochs, batch_size=args.batch_size,
                               subset=args.subset, seed=args.seed, steps_per_execution=args.steps_per_execution,
                               update=args.update, mixed_precision=args.mixed_precision,
-                              **({} if args.checkpoint_seconds is None else {"checkpoint_seconds": args.checkpoint_seconds}))
+                              **({} if args.checkpoint_seconds is None
+                                 else {"checkpoint_seconds": args.checkpoint_seconds}))
     with runs.dtype_policy(args.mixed_precision):
         gan = runs.build_gan(config, images.shape[1:])
         # Scaled once and kept on the accelerator; batches are cut there (runs.ImageBatches).
