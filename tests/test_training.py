@@ -346,3 +346,19 @@ def test_epoch_seconds_count_the_epoch_end_work_of_the_callbacks_after_the_check
     seconds = checkpoint.history["epoch_seconds"]
     assert min(seconds[1:]) >= 0.3  # epoch 1's sleep is in epoch 2's time, epoch 2's in epoch 3's
     assert sum(seconds) <= wall  # the epochs tile the run; nothing is counted twice
+
+
+def test_recorded_weights_of_a_mixed_float16_gan_map_its_loss_scale_optimizers(tiny_images, tmp_path):
+    from pgan.training import record_weights, weights_layout, write_recorded_weights
+
+    config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64, mixed_precision="mixed_float16")
+    with runs.dtype_policy("mixed_float16"):
+        gan = runs.build_gan(config)
+        gan.fit(data.make_dataset(tiny_images, 32, subset=64), epochs=1, verbose=0)
+        layout = weights_layout(gan)
+        gan.save_weights(tmp_path / "saved.weights.h5")
+        write_recorded_weights(record_weights(layout), tmp_path / "recorded.weights.h5")
+    # Each LossScaleOptimizer and the Adam inside it: all four saved as numpy copies, mapped back.
+    paths = [path for path, _, _ in layout if "optimizer" in path]
+    assert paths == ["d_optimizer", "d_optimizer/inner_optimizer", "g_optimizer", "g_optimizer/inner_optimizer"]
+    assert_same_h5(h5_contents(tmp_path / "saved.weights.h5"), h5_contents(tmp_path / "recorded.weights.h5"))
