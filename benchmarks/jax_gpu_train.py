@@ -112,7 +112,8 @@ def main(argv=None) -> int:
         train_callbacks = runs.training_callbacks(config, run_dir) if run_dir else []
         epoch_end_ms = {}
         for callback in train_callbacks:
-            callback.background = not args.sync_writes  # read by the checkpoint and the grid
+            if hasattr(callback, "background"):  # the checkpoint and the grid
+                callback.background = not args.sync_writes
             time_epoch_end(callback, epoch_end_ms)
         # The timer last: an epoch's time includes the other callbacks' epoch-end work.
         history = gan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[*train_callbacks, Timer()]).history

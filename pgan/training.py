@@ -764,8 +764,9 @@ def record_weights(layout):
     """Host copies of the variables of a :func:`weights_layout`: the file ``save_weights`` would write now.
 
     Copies, not views: on JAX the next training steps donate (reuse) the buffers the
-    variables held. A few milliseconds for the article's GAN (30 MB with both optimizers'
-    state); :func:`write_recorded_weights` then writes the file at leisure.
+    variables held. For the article's GAN (30 MB with both optimizers' state) this took
+    8 ms on JAX on a 2-core CPU and 42 ms on an H200, against 33-41 and 118 ms for
+    ``save_weights``; :func:`write_recorded_weights` then writes the file at leisure.
     """
     variables = [v for _, _, values in layout for v in values.values()]
     arrays = [v.value for v in variables]
