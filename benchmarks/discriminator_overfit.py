@@ -48,7 +48,7 @@ def d_scores(gan, images_model_range, batch_size: int = 500) -> dict:
 
 def score_run(run_dir: Path, num_fake: int | None = None) -> dict:
     from pgan import data, runs, sampling
-    from pgan.training import ResumableCheckpoint
+    from pgan.callbacks import ResumableCheckpoint
 
     config_path = run_dir / "config.json"
     if not config_path.exists():

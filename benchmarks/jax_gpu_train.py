@@ -2,7 +2,7 @@
 
 Needs only JAX and Keras: TensorFlow need not be installed (where it is, Keras'
 ``set_random_seed`` imports it to seed it, nothing more). The training images are
-scaled once and kept on the accelerator (``pgan.runs.ImageBatches(on_device=True)``,
+scaled once and kept on the accelerator (``pgan.pipelines.ImageBatches(on_device=True)``,
 what ``pgan train`` uses on a GPU); only each epoch's shuffled order crosses from the
 host. Prints one JSON object: wall time, time of the first epoch (it includes XLA
 compilation), steady images/s and the final losses. ``--steps-per-execution K`` runs
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     import keras
     import numpy as np
 
-    from pgan import data, plotting, runs, sampling
+    from pgan import data, pipelines, plotting, runs, sampling
 
     if keras.backend.backend() != "jax":
         raise SystemExit(f"Keras was already imported with the {keras.backend.backend()!r} backend.")
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
     with runs.dtype_policy(args.mixed_precision):
         gan = runs.build_gan(config, images.shape[1:])
         # Scaled once and kept on the accelerator; batches are cut there (runs.ImageBatches).
-        dataset = runs.ImageBatches(images, args.batch_size, seed=args.seed, on_device=True)
+        dataset = pipelines.ImageBatches(images, args.batch_size, seed=args.seed, on_device=True)
         start = time.perf_counter()
         run_dir = Path(tempfile.mkdtemp(prefix="pgan_bench_run_")) if args.train_callbacks else None
         train_callbacks = runs.training_callbacks(config, run_dir) if run_dir else []

@@ -230,14 +230,14 @@ def time_fit_steps(args, base, describe, real):
     import keras
     import numpy as np
 
-    from pgan import runs
+    from pgan import pipelines, runs
 
     for update in ("simultaneous", "alternating"):
         keras.utils.set_random_seed(0)
         config = runs.TrainConfig(preset="dcgan", batch_size=args.batch_size, update=update)
         gan = runs.build_gan(config, (28, 28, 1))
         warm_up = np.zeros((args.batch_size, 28, 28, 1), np.uint8)
-        gan.fit(runs.ImageBatches(warm_up, args.batch_size, on_device=False), epochs=1, verbose=0)
+        gan.fit(pipelines.ImageBatches(warm_up, args.batch_size, on_device=False), epochs=1, verbose=0)
 
         def fresh_state(gan=gan):
             return gan._get_jax_state(trainable_variables=True, non_trainable_variables=True,

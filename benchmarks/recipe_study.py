@@ -220,7 +220,8 @@ def main(argv=None) -> int:
                         help="add the rows and grids of a device run (an --out-dir) to the study")
     args = parser.parse_args(argv)
 
-    from pgan.runtime import backend_versions, quiet_tensorflow
+    from pgan.backend import versions as backend_versions
+    from pgan.runtime import quiet_tensorflow
 
     quiet_tensorflow()
     if args.out_dir:

@@ -46,7 +46,7 @@ def normalize_policy(policy) -> str | None:
 
 def _uniform(shape, seed, low=0.0, high=1.0):
     # A SeedGenerator advances itself; inside a stateless (JAX) step, ``seed`` is an
-    # object whose next() returns a fresh seed array (pgan.training.StatelessSeeds).
+    # object whose next() returns a fresh seed array (pgan.gan.step_jax.StatelessSeeds).
     if not isinstance(seed, keras.random.SeedGenerator):
         seed = seed.next()
     return keras.random.uniform(shape, minval=low, maxval=high, seed=seed)

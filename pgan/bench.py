@@ -13,8 +13,8 @@ import time
 import keras
 import numpy as np
 
-from pgan import data, losses, models
-from pgan.training import GAN
+from pgan import backend, data, losses, models, pipelines
+from pgan.gan import GAN
 
 
 def _images(batch_size: int, steps: int) -> np.ndarray:
@@ -31,7 +31,7 @@ def _time_fit(preset: str, batch_size: int, steps: int, update: str, pipeline: s
     ``pipeline="cached"``: batches prepared once (cached tf.data; scaled numpy on JAX),
     so the step alone is timed. ``pipeline="training"``: the input pipeline training
     really uses (``make_dataset``: uint8 -> scale, reshuffle, batch, prefetch every
-    epoch; ``runs.ImageBatches`` on JAX), so a starved step would show as a slowdown.
+    epoch; ``pipelines.ImageBatches`` on JAX), so a starved step would show as a slowdown.
     """
     generator, discriminator = models.build_gan_models(preset)
     gan = GAN(generator, discriminator, seed=0)
@@ -41,15 +41,13 @@ def _time_fit(preset: str, batch_size: int, steps: int, update: str, pipeline: s
 
 def _fit_speed(gan, images, batch_size: int, pipeline: str = "cached", labels=None) -> float:
     """Images/s of ``gan.fit`` over ``images`` (one epoch to compile, then the best of ``REPEATS``)."""
-    if keras.backend.backend() == "tensorflow":
+    if backend.is_tensorflow():
         dataset = data.make_dataset(images, batch_size, labels=labels)
         dataset = dataset.cache() if pipeline == "cached" else dataset
     elif pipeline == "cached" and labels is None:  # JAX: numpy batches, scaled once like the cached pipeline
         dataset = data.to_model_range(images)
     else:
-        from pgan.runs import ImageBatches
-
-        dataset = ImageBatches(images, batch_size, labels=labels)
+        dataset = pipelines.ImageBatches(images, batch_size, labels=labels)
     times = []
 
     class Timer(keras.callbacks.Callback):
@@ -132,14 +130,12 @@ def _time_generation(preset: str, batch_size: int, generator=None) -> tuple[floa
 
 def _generation_and_machine(preset: str, batch_size: int, generator=None) -> dict:
     """The generation speed (see :func:`_time_generation`), then the machine and versions."""
-    from pgan.runtime import backend_versions, gpu_devices
-
     gen_speed, gen_ms = _time_generation(preset, batch_size, generator)
     return {
         "generate_img_per_s": round(gen_speed, 1),
         "generate_one_ms": round(gen_ms, 2),
-        **backend_versions(),
-        "device": (gpu_devices() or ["cpu"])[0],
+        **backend.versions(),
+        "device": (backend.gpu_devices() or ["cpu"])[0],
         "cpu": platform.processor() or platform.machine(),
         "cpu_cores": os.cpu_count(),
     }
@@ -158,10 +154,9 @@ def run_benchmark(preset: str = "dcgan", batch_size: int = 128, steps: int = 30)
     if preset not in models.PRESETS:
         raise ValueError(f"Unknown model {preset!r}; choose one of {sorted(models.PRESETS)}.")
 
-    backend = keras.backend.backend()
     fit_speed = _time_fit(preset, batch_size, steps, "alternating")
     pipeline_speed = _time_fit(preset, batch_size, steps, "alternating", pipeline="training")
-    loop_speed = _time_minimal_loop(preset, batch_size, steps) if backend == "tensorflow" else None
+    loop_speed = _time_minimal_loop(preset, batch_size, steps) if backend.is_tensorflow() else None
     return {
         "model": preset,
         "batch_size": batch_size,

@@ -19,27 +19,10 @@ import json
 import sys
 from pathlib import Path
 
+from pgan import settings
+from pgan.config import TrainConfig
 from pgan.recipes import RECIPES
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+from pgan.settings import positive_int as _positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,63 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Settings default to None: a --recipe's values (or TrainConfig's defaults) apply unless given.
     train.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                        help="a named recipe (README: 'Training recipes'); other options override it")
-    train.add_argument("--model", choices=["dcgan", "workshop"], default=None, help="model size (default dcgan)")
-    train.add_argument("--epochs", type=_positive_int, default=None, help="default 50, or the recipe's")
-    train.add_argument("--batch-size", type=_positive_int, default=None, help="default 256, or the recipe's")
-    train.add_argument("--learning-rate", type=float, default=None, help="Adam rate of both networks (2e-4)")
-    train.add_argument("--d-learning-rate", type=float, default=None, help="D's rate (two time scales)")
-    train.add_argument("--g-learning-rate", type=float, default=None, help="G's rate (two time scales)")
-    train.add_argument("--beta-1", type=float, default=None, help="Adam beta_1 (0.5)")
-    train.add_argument("--beta-2", type=float, default=None, help="Adam beta_2 (0.999)")
-    train.add_argument("--seed", type=int, default=None, help="default 0")
-    train.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
-    train.add_argument("--update", choices=["alternating", "simultaneous"], default=None)
-    train.add_argument("--loss", choices=["gan", "hinge", "wasserstein", "least_squares", "relativistic"],
-                       default=None, help="loss family (default gan: cross-entropy)")
-    train.add_argument("--g-loss", choices=["non_saturating", "minimax"], default=None,
-                       help="generator side of --loss gan")
-    train.add_argument("--conditional", choices=["projection", "acgan", "projection_ac"], default=None,
-                       help="train a class-conditional GAN with this discriminator head")
-    train.add_argument("--aux-weight", type=float, default=None,
-                       help="weight of the class loss of an acgan or projection_ac head (default 1)")
-    train.add_argument("--init-from", type=Path, default=None,
-                       help="fine-tune: start from the networks of this run folder's last checkpoint "
-                            "(layers matched by name; new layers and the optimizers start fresh)")
-    train.add_argument("--spectral-norm", action="store_true", default=None, help="spectral norm in D")
-    train.add_argument("--ema-decay", type=float, default=None, help="keep an EMA generator (e.g. 0.999)")
-    train.add_argument("--augment", default=None, help="DiffAugment policy, e.g. translation,cutout")
-    train.add_argument("--augment-p", type=float, default=None,
-                       help="probability of each DiffAugment transformation per image (default 1)")
-    train.add_argument("--n-critic", type=_positive_int, default=None, help="D steps per G step")
-    train.add_argument("--gp-weight", type=float, default=None, help="WGAN-GP penalty weight (e.g. 10)")
-    train.add_argument("--r1-weight", type=float, default=None, help="R1 penalty gamma")
-    train.add_argument("--label-smoothing", type=float, default=None, help="one-sided, e.g. 0.1")
-    train.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
-    train.add_argument("--dropout", type=float, default=None, help="D's dropout rate (default 0.3; 0: none)")
-    train.add_argument("--minutes", type=float, default=None, help="stop after this much training time")
-    train.add_argument("--checkpoint-seconds", type=_non_negative_float, default=None,
-                       help="write a checkpoint at most this often (default 10; 0: after every epoch). The "
-                            "first and last epochs are always saved; thins the checkpoints of short GPU epochs")
-    train.add_argument("--sample-every", type=_positive_int, default=None,
-                       help="write a sample grid every this many epochs (default 1)")
     train.add_argument("--out", required=True, type=Path, help="run folder (created; resumed if it exists)")
     train.add_argument("--quick", action="store_true", help="a tiny run for a smoke test (2 epochs, 512 images)")
-    train.add_argument(
-        "--mixed-precision",
-        nargs="?",
-        const="mixed_float16",
-        choices=["mixed_float16", "mixed_bfloat16"],
-        help="mixed precision on a GPU (default policy mixed_float16; on JAX only mixed_bfloat16)",
-    )
-    train.add_argument("--strategy", choices=["mirrored"], default=None, help="all local GPUs")
-    train.add_argument("--jit-compile", action="store_true", default=None,
-                       help="XLA on TensorFlow (helps on GPU, slower on CPU); always on with JAX")
-    train.add_argument("--steps-per-execution", type=_positive_int, default=None,
-                       help="training steps per compiled call (e.g. 8 on a GPU: less per-step "
-                            "overhead; on JAX compiling takes about that many times longer)")
-    train.add_argument("--tensorboard", action="store_true", default=None,
-                       help="write TensorBoard logs to OUT/logs (needs TensorFlow; on JAX every step then "
-                            "waits for the one before)")
+    settings.add_arguments(train.add_argument_group("training settings (pgan.config.TrainConfig)"), TrainConfig)
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
 
@@ -182,37 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# --option -> TrainConfig field, for the train options that may override a recipe.
-_TRAIN_FIELDS = {
-    "model": "preset", "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
-    "d_learning_rate": "d_learning_rate", "g_learning_rate": "g_learning_rate", "seed": "seed",
-    "beta_1": "beta_1", "beta_2": "beta_2",
-    "subset": "subset", "update": "update", "loss": "loss", "g_loss": "g_loss",
-    "conditional": "conditional", "spectral_norm": "spectral_norm", "ema_decay": "ema_decay",
-    "augment": "augment", "augment_p": "augment_p", "n_critic": "n_critic", "gp_weight": "gp_weight",
-    "r1_weight": "r1_weight", "label_smoothing": "label_smoothing", "clip_norm": "clip_norm",
-    "dropout": "dropout", "minutes": "time_limit_minutes",
-    "mixed_precision": "mixed_precision", "strategy": "strategy", "jit_compile": "jit_compile",
-    "tensorboard": "tensorboard", "steps_per_execution": "steps_per_execution",
-    "aux_weight": "aux_weight", "init_from": "init_from",
-    "checkpoint_seconds": "checkpoint_seconds", "sample_every": "sample_every",
-}
-
-
 def train_config_from_args(args):
     """The TrainConfig of ``pgan train``: the recipe (if any), then the options given."""
-    from pgan import runs
-
-    overrides = {field: getattr(args, option) for option, field in _TRAIN_FIELDS.items()
-                 if getattr(args, option) is not None}
-    if "init_from" in overrides:
-        overrides["init_from"] = str(overrides["init_from"])
+    overrides = settings.given(args, TrainConfig)
     if args.quick:
-        quick = runs.TrainConfig.quick()
+        quick = TrainConfig.quick()
         overrides.update(epochs=quick.epochs, batch_size=quick.batch_size, subset=quick.subset)
     if args.recipe:
-        return runs.TrainConfig.from_recipe(args.recipe, **overrides)
-    return runs.TrainConfig(**overrides)
+        return TrainConfig.from_recipe(args.recipe, **overrides)
+    return TrainConfig(**overrides)
 
 
 def _cmd_train(args) -> int:
@@ -229,7 +136,7 @@ def _cmd_train(args) -> int:
 def _cmd_sample(args) -> int:
     import numpy as np
 
-    from pgan import data, plotting, sampling
+    from pgan import data, plotting, rundir, sampling
 
     suffix = args.out.suffix.lower()
     if suffix not in (".npy", ".png"):
@@ -241,9 +148,7 @@ def _cmd_sample(args) -> int:
     images = sampling.generate_images(generator, args.num, seed=args.seed, labels=labels)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
-        tmp = args.out.with_name(f"tmp_{args.out.name}")
-        np.save(tmp, data.to_unit_range(images))
-        tmp.replace(args.out)
+        rundir.atomic_write(args.out, lambda tmp: np.save(tmp, data.to_unit_range(images)))
     else:
         plotting.save_grid(images, args.out)
     print(f"Wrote {args.num} samples to {args.out}")

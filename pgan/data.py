@@ -302,7 +302,7 @@ def training_images(
 ) -> np.ndarray:
     """Check uint8 training images (N, H, W, C) against ``batch_size``; return the first ``subset``.
 
-    The checks every input pipeline shares (``make_dataset``; ``pgan.runs.ImageBatches`` on JAX).
+    The checks every input pipeline shares (``make_dataset``; ``pgan.pipelines.ImageBatches`` on JAX).
 
     Raises:
         ValueError: images not 4-D, a bad ``batch_size``, or fewer images than one batch.

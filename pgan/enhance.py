@@ -25,7 +25,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from pgan import losses
+from pgan import backend, losses, rundir
+from pgan.callbacks import ResumableCheckpoint
 from pgan.runtime import environment_report
 
 FEATURE_LAYER = "block2_relu2"  # the judge's 14x14x64 features: edges and textures, not classes
@@ -89,19 +90,15 @@ def fit_pixel_model(
     Returns:
         The history: {metric: [value per epoch]} over all epochs, resumed ones included.
     """
-    from pgan.training import ResumableCheckpoint
-
     if len(inputs) != len(targets):
         raise ValueError(f"inputs and targets differ in length: {len(inputs)} vs {len(targets)}.")
     if loss not in ("mae", "mse"):
         raise ValueError(f"loss must be 'mae' or 'mse', got {loss!r}.")
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     steps = epochs * int(np.ceil(len(inputs) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    _check_settings(run_dir, {
+    run_dir = _start_run(run_dir, {
         "model": model.name, "parameters": model.count_params(), "batch_size": batch_size,
-        "learning_rate": learning_rate, "loss": loss, "num_train_images": len(inputs),
+        "learning_rate": learning_rate, "loss": loss, "num_train_images": len(inputs), "epochs": epochs,
     })
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     checkpoint = ResumableCheckpoint(run_dir)
@@ -119,36 +116,20 @@ def fit_pixel_model(
     return checkpoint.history
 
 
-def _check_settings(run_dir: Path, settings: dict) -> None:
-    """Refuse to resume a run folder that was started with other settings.
+def _start_run(run_dir, settings: dict) -> Path:
+    """Create or resume an image-to-image run folder (:func:`pgan.rundir.start`).
 
-    ``settings.json`` is written on a run's first call; a later call may raise
-    ``epochs`` (continue training) but must match everything else.
+    A later call may raise ``epochs`` (continue training) but must match everything else.
     """
-    from pgan.training import _atomic_write_text
-
-    path = run_dir / "settings.json"
-    if not path.exists():
-        _atomic_write_text(path, json.dumps(settings, indent=1))
-        return
-    saved = json.loads(path.read_text())
-    changed = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
-    if changed:
-        details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
-        raise ValueError(
-            f"{run_dir} holds a run with other settings ({details}). Use another run folder, "
-            f"or delete {run_dir} to start again."
-        )
+    keep = [key for key in settings if key != "epochs"]
+    return rundir.start(run_dir, "image_to_image", settings, keep)
 
 
 def _finish_run(model, run_dir: Path, settings: dict, num_images: int, seconds: float, history: dict):
     """Save the bare model (no optimizer state) and ``run.json``, both atomically."""
-    from pgan.training import _atomic_write_text
-
     bare = keras.Model.from_config(model.get_config())  # uncompiled: no optimizer state saved
     bare.set_weights(model.get_weights())
-    bare.save(run_dir / "tmp_model.keras")
-    (run_dir / "tmp_model.keras").replace(run_dir / "model.keras")
+    rundir.atomic_write(run_dir / "model.keras", bare.save)
     run_json = run_dir / "run.json"
     previous = json.loads(run_json.read_text()) if run_json.exists() else {}
     info = {
@@ -160,7 +141,7 @@ def _finish_run(model, run_dir: Path, settings: dict, num_images: int, seconds: 
         "hardware": environment_report(),
         "final": {k: v[-1] for k, v in history.items() if v},
     }
-    _atomic_write_text(run_json, json.dumps(info, indent=1))
+    rundir.write_json(run_json, info)
 
 
 def score_outputs(outputs: dict, reference: np.ndarray, with_fcd: bool = True) -> dict:
@@ -321,14 +302,11 @@ def fine_tune_adversarially(
     """
     import tensorflow as tf
 
-    from pgan.training import ResumableCheckpoint
-
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    backend.require_tensorflow("Adversarial fine-tuning (AdversarialFineTuner)")
     weights = {"pixel_weight": 1.0, "feature_weight": 0.1, "adversarial_weight": 0.01, **(weights or {})}
-    _check_settings(run_dir, {
+    run_dir = _start_run(run_dir, {
         "model": model.name, "parameters": model.count_params(), "batch_size": batch_size,
-        "learning_rate": learning_rate, "num_train_images": len(inputs), **weights,
+        "learning_rate": learning_rate, "num_train_images": len(inputs), "epochs": epochs, **weights,
     })
     tuner = AdversarialFineTuner(
         model, build_patch_discriminator(targets.shape[1:]), judge_feature_extractor(), **weights
@@ -407,7 +385,7 @@ def publish_model(run_dir, dest_dir, name: str, command: str, scores: dict, extr
         "final_losses": run.get("final", {}),
         "scores": scores,
     }
-    target.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
+    rundir.write_json(target.with_suffix(".json"), card)
     return target
 
 
@@ -462,10 +440,8 @@ def write_photo(image_uint8: np.ndarray, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     array = image_uint8[..., 0] if image_uint8.shape[-1] == 1 else image_uint8
-    tmp = path.with_name(f".tmp_{path.name}")
-    Image.fromarray(array).save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
-    tmp.replace(path)
-    return path
+    image_format = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    return rundir.atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format=image_format))
 
 
 def has_light_background(image01: np.ndarray) -> bool:

@@ -35,7 +35,7 @@ MAX_REFERENCE = 10_000  # the test split's size: the real-data floor needs N tes
 HOW_TO_REGENERATE = (
     "Restore the committed file with `git checkout -- data/pretrained/judge.keras "
     "data/pretrained/judge.json`, or train it again with `python benchmarks/train_judge.py` "
-    "(about 10 to 20 minutes on a 2-core CPU)."
+    "(judge.json records how long it took)."
 )
 
 _JUDGES: dict = {}  # (path, sha256) -> loaded model

@@ -349,7 +349,7 @@ def build_conditional_discriminator(
     * ``head="acgan"`` (Odena et al. 2017, the article's "acGAN"): input image only;
       outputs ``[logit, class_logits]``: D judges real/fake and also names the class.
     * ``head="projection_ac"``: both: inputs ``[image, label]``, outputs
-      ``[projection logit, class_logits]``. :class:`pgan.training.GAN` trains the class
+      ``[projection logit, class_logits]``. :class:`pgan.gan.GAN` trains the class
       head on real images only and asks G's fakes to be named their class by it.
 
     Taught in notebooks/10_conditional_products.ipynb.

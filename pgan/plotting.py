@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pgan import rundir
+
 
 def _to_uint8_images(images) -> np.ndarray:
     """Accept uint8 [0, 255], float [0, 1] or float [-1, 1]; return uint8 (N, H, W, C)."""
@@ -74,10 +76,7 @@ def save_grid(images, path: str | os.PathLike, ncols: int | None = None, scale: 
         img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    img.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    return rundir.atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
 
 
 def save_gif(png_paths, path: str | os.PathLike, duration_ms: int = 300) -> Path:
@@ -87,11 +86,8 @@ def save_gif(png_paths, path: str | os.PathLike, duration_ms: int = 300) -> Path
     frames = [Image.open(p).convert("L") for p in png_paths]
     if not frames:
         raise ValueError("save_gif needs at least one PNG frame.")
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
-    os.replace(tmp, path)
-    return path
+    return rundir.atomic_write(path, lambda tmp: frames[0].save(
+        tmp, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0))
 
 
 def show_images(images, titles=None, ncols: int = 10, size: float = 1.2, title: str | None = None):

@@ -99,62 +99,23 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
-def gpu_devices() -> list[str]:
-    """Names of the GPUs the Keras backend can see (empty on a CPU-only machine)."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        return [tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in gpus]
-    if backend == "jax":
-        import jax
-
-        return [f"{d} ({d.device_kind})" for d in jax.devices() if d.platform == "gpu"]
-    return []
-
-
-def backend_versions() -> dict:
-    """Keras' version, its backend, and the backend library's version (for run records)."""
-    import keras
-
-    versions = {"keras": keras.__version__, "backend": keras.backend.backend()}
-    if versions["backend"] == "tensorflow":
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    elif versions["backend"] == "jax":
-        import jax
-
-        versions["jax"] = jax.__version__
-    return versions
-
-
 def environment_report() -> dict:
     """Versions, devices and data location, as a dict for display.
 
     Taught in notebooks/00_welcome.ipynb.
     """
-    import keras
     import numpy as np
 
-    from pgan import data
+    from pgan import backend, data
 
     report = {
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
+        **backend.versions(),
         "quick_mode": is_quick(),
         "cpu_cores": os.cpu_count(),
     }
-    if report["backend"] == "tensorflow":
-        import tensorflow as tf
-
-        report["tensorflow"] = tf.__version__
-    report["gpus"] = gpu_devices()
+    report["gpus"] = backend.gpu_devices()
     try:
         report["fashion_mnist"] = str(data.find_fashion_mnist())
     except data.DataNotFoundError:

@@ -238,8 +238,8 @@ def train_toy_gan(
     ``seed`` (weights, data, noise), so a seed reproduces the whole history.
 
     Args:
-        steps: training steps (a few hundred to a few thousand: about 1 ms each on
-            a CPU, after a second or two spent building the graph).
+        steps: training steps (a few hundred to a few thousand; each takes milliseconds
+            on a CPU, after the graph is built).
         learning_rate: Adam learning rate of both players (beta_1 = 0.5).
         g_loss: "non_saturating" (-log D(G(z))) or "minimax" (log(1 - D(G(z)))).
         seed: a non-negative int.
@@ -412,28 +412,10 @@ def _logits_from_probabilities(d_values) -> np.ndarray:
 
 def _per_example_gradient(loss_fn, logits: np.ndarray) -> np.ndarray:
     """d loss_i / d logit_i for a loss that averages over examples, by autodiff."""
-    backend = keras.backend.backend()
+    from pgan import backend
+
     flat = logits.reshape(-1).astype(np.float32)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.constant(flat)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = loss_fn(x)
-        grad = tape.gradient(loss, x).numpy()
-    elif backend == "jax":
-        import jax
-
-        grad = np.asarray(jax.grad(lambda v: loss_fn(v))(flat))
-    elif backend == "torch":
-        import torch
-
-        x = torch.tensor(flat, requires_grad=True)
-        loss_fn(x).backward()
-        grad = x.grad.numpy()
-    else:
-        raise NotImplementedError(f"No autodiff for the Keras backend {backend!r}.")
+    grad = backend.gradient(loss_fn, flat)
     # The losses are means: each logit's share of the gradient is 1/N.
     return (grad * flat.size).astype(np.float64).reshape(logits.shape)
 

@@ -63,7 +63,7 @@ import json
 import keras
 import numpy as np
 from pgan import models
-from pgan.training import GAN
+from pgan.gan import GAN
 
 assert keras.backend.backend() == "jax"
 real = np.random.default_rng(0).uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
@@ -118,7 +118,7 @@ import sys
 import keras
 import numpy as np
 from pgan import models
-from pgan.training import GAN
+from pgan.gan import GAN
 
 # The same noise on both backends: replace the random draws by two fixed arrays, in call order.
 rng = np.random.default_rng(1)
@@ -211,13 +211,13 @@ import json, sys
 from pathlib import Path
 import h5py
 import numpy as np
-from pgan import runs
-from pgan.training import record_weights, weights_layout, write_recorded_weights
+from pgan import pipelines, runs
+from pgan._keras_saving import record_weights, weights_layout, write_recorded_weights
 
 folder = Path(sys.argv[1])
 config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64)
 gan = runs.build_gan(config)
-images = runs.ImageBatches(np.random.default_rng(0).integers(0, 255, (64, 28, 28, 1), dtype=np.uint8), 32)
+images = pipelines.ImageBatches(np.random.default_rng(0).integers(0, 255, (64, 28, 28, 1), dtype=np.uint8), 32)
 gan.fit(images, epochs=1, verbose=0)
 gan.save_weights(folder / "then.weights.h5")
 recorded = record_weights(weights_layout(gan))
@@ -279,7 +279,8 @@ def test_clear_errors_on_jax_tensorflow_only_options_and_divergence(tmp_path):
     import numpy as np
     from pgan import models, runs
     from pathlib import Path
-    from pgan.training import GAN, ResumableCheckpoint, StopOnNonFinite, TrainingDivergedError
+    from pgan.callbacks import ResumableCheckpoint, StopOnNonFinite, TrainingDivergedError
+    from pgan.gan import GAN
 
     images = np.zeros((64, 28, 28, 1), np.uint8)
     errors = {}
@@ -319,7 +320,7 @@ def test_training_callbacks_let_jax_queue_steps_ahead(tmp_path):
     import json, sys
     import keras
     from pgan import models, runs
-    from pgan.training import GAN
+    from pgan.gan import GAN
 
     gan = GAN(models.build_generator(latent_dim=8, width=4), models.build_discriminator(width=4))
     train = runs.training_callbacks(runs.TrainConfig.quick(time_limit_minutes=1.0), sys.argv[1])
@@ -375,7 +376,7 @@ import sys
 import keras
 import numpy as np
 from pgan import models
-from pgan.training import GAN
+from pgan.gan import GAN
 
 # Fixed random draws in call order (noise and the penalty's interpolation weights), as above.
 rng = np.random.default_rng(1)
@@ -488,7 +489,7 @@ STEPS_PER_EXECUTION_SCRIPT = """
 import json
 import keras
 import numpy as np
-from pgan import runs
+from pgan import pipelines, runs
 
 images = (np.random.default_rng(0).random((256, 28, 28, 1)) * 255).astype("uint8")
 weights, logs = {}, {}
@@ -497,7 +498,7 @@ for spe in (1, 3, 4):  # 4 batches: one call of 4, or a call of 3 and a single s
     config = runs.TrainConfig(preset="workshop", epochs=1, batch_size=64, seed=0, steps_per_execution=spe,
                               ema_decay=0.9)
     gan = runs.build_gan(config)
-    history = gan.fit(runs.ImageBatches(images, 64, seed=0), epochs=1, verbose=0, shuffle=False).history
+    history = gan.fit(pipelines.ImageBatches(images, 64, seed=0), epochs=1, verbose=0, shuffle=False).history
     weights[spe] = np.concatenate([np.ravel(keras.ops.convert_to_numpy(v)) for v in gan.ema_generator.weights
                                    + gan.discriminator.weights])
     logs[spe] = {k: float(v[-1]) for k, v in history.items()}
@@ -510,7 +511,7 @@ def test_steps_per_execution_changes_nothing_but_speed_on_jax():
     # On JAX pgan runs the K steps of one execution inside one compiled call (one dispatch per K
     # steps); the weights and logs after an epoch are those of K single steps.
     result = run_script(STEPS_PER_EXECUTION_SCRIPT)
-    assert result["train_function"] == "pgan.training"  # pgan's scanned call, not Keras' Python loop
+    assert result["train_function"] == "pgan.gan.step_jax"  # pgan's scanned call, not Keras' Python loop
     for spe in ("3", "4"):
         assert result["max_diff"][spe] < 1e-5, spe
         assert result["logs"]["1"] == pytest.approx(result["logs"][spe], abs=1e-5), spe
@@ -519,13 +520,13 @@ def test_steps_per_execution_changes_nothing_but_speed_on_jax():
 DEVICE_BATCHES_SCRIPT = """
 import json
 import numpy as np
-from pgan import runs
+from pgan import pipelines, runs
 
 rng = np.random.default_rng(0)
 images = rng.integers(0, 256, (200, 28, 28, 1), dtype=np.uint8)
 labels = rng.integers(0, 10, 200)
-host = runs.ImageBatches(images, 64, seed=3, labels=labels, on_device=False)
-device = runs.ImageBatches(images, 64, seed=3, labels=labels, on_device=True)
+host = pipelines.ImageBatches(images, 64, seed=3, labels=labels, on_device=False)
+device = pipelines.ImageBatches(images, 64, seed=3, labels=labels, on_device=True)
 same, kinds = [], set()
 for epoch in range(2):  # the second epoch checks that the reshuffle reaches the device copy
     for index in range(len(host)):
@@ -535,8 +536,8 @@ for epoch in range(2):  # the second epoch checks that the reshuffle reaches the
     host.on_epoch_end()
     device.on_epoch_end()
 config = runs.TrainConfig.quick(epochs=1, batch_size=64, subset=192)
-history = runs.build_gan(config).fit(runs.ImageBatches(images, 64, on_device=True), epochs=1, verbose=0).history
-auto_on_cpu = runs.ImageBatches(images, 64).on_device
+history = runs.build_gan(config).fit(pipelines.ImageBatches(images, 64, on_device=True), epochs=1, verbose=0).history
+auto_on_cpu = pipelines.ImageBatches(images, 64).on_device
 
 
 class FakeGPU:  # what decides the automatic choice on an accelerator: its memory
@@ -548,11 +549,11 @@ class FakeGPU:  # what decides the automatic choice on an accelerator: its memor
 
 
 import jax
-runs._accelerator_backend = lambda: True
+pipelines.backend.on_accelerator = lambda: True
 auto = {}
 for bytes_limit in (1_000_000, 10_000_000):  # a quarter of it below / above the 627,200 scaled bytes
     jax.devices = lambda limit=bytes_limit: [FakeGPU(limit)]
-    auto[bytes_limit] = runs.ImageBatches(images, 64).on_device
+    auto[bytes_limit] = pipelines.ImageBatches(images, 64).on_device
 print(json.dumps({"same": same, "kinds": sorted(kinds), "auto_on_cpu": auto_on_cpu, "auto_by_memory": auto,
                   "finite": bool(all(np.isfinite(v).all() for v in history.values()))}))
 """

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pgan import bench, cli
-from pgan.runs import TrainConfig
+from pgan.config import TrainConfig
 
 
 def _last_json(capsys) -> dict:

@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 from pgan import augment, cli, data, losses, models, runs, sampling
-from pgan.training import GAN, TimeLimit
+from pgan.callbacks import TimeLimit
+from pgan.gan import GAN
 
 REAL = np.array([2.0, -1.0, 0.5, 3.0], dtype=np.float32)
 FAKE = np.array([-2.0, 1.5, 0.0, -0.5], dtype=np.float32)
@@ -251,7 +252,7 @@ def test_spectral_norm_gradient_flows_through_sigma():
 
 
 def test_resuming_a_checkpoint_of_other_networks_fails_clearly(tmp_path):
-    from pgan.training import ResumableCheckpoint
+    from pgan.callbacks import ResumableCheckpoint
 
     _gan().save_weights(tmp_path / "epoch_0001.weights.h5")  # a GAN without spectral norm
     (tmp_path / "state.json").write_text(json.dumps({"epoch": 1, "checkpoint": "epoch_0001.weights.h5"}))
@@ -263,7 +264,7 @@ def test_resuming_a_checkpoint_of_other_networks_fails_clearly(tmp_path):
 
 
 def test_resuming_a_matching_checkpoint_loads_its_weights(tmp_path):
-    from pgan.training import ResumableCheckpoint
+    from pgan.callbacks import ResumableCheckpoint
 
     saved, fresh = _gan(), _gan()  # the same initial weights: move the saved ones
     moved = [v for v in saved.weights if "float" in str(v.dtype)]
@@ -351,11 +352,11 @@ def test_class_loss_terms_of_each_head(head):
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         return -log_p[np.arange(3), labels].mean()
 
-    d_loss, *_ = gan._d_objective(discriminate, None, real, labels, fake, None)
+    d_loss, _ = gan.objective.discriminator_loss(discriminate, None, real, fake, labels, None, head)
     base = float(losses.discriminator_loss(logits[1.0], logits[-1.0]))
     class_term = ce(classes[1.0]) + (ce(classes[-1.0]) if head == "acgan" else 0.0)
     np.testing.assert_allclose(float(d_loss), base + 0.5 * class_term, rtol=1e-5)
-    g_loss = gan._g_loss_from(logits[-1.0], classes[-1.0], None, labels)
+    g_loss = gan.objective.generator_loss_from(logits[-1.0], classes[-1.0], None, labels, head)
     expected_g = float(losses.generator_loss(logits[-1.0])) + 0.5 * ce(classes[-1.0])
     np.testing.assert_allclose(float(g_loss), expected_g, rtol=1e-5)
 
@@ -420,7 +421,7 @@ def test_cli_options_override_the_recipe(tmp_path):
     assert runs.TrainConfig(augment=" translation, cutout").augment == "translation,cutout"
     # A run folder from an older pgan spelt "no augmentation" as given; it still resumes.
     (tmp_path / "config.json").write_text(json.dumps({**json.loads(json.dumps(plain.__dict__)), "augment": "none"}))
-    runs._check_resume(tmp_path, plain)
+    runs.start_run(tmp_path, plain)
 
 
 def test_conditional_run_resumes_and_exports_the_ema_generator(tmp_path, tiny_images):

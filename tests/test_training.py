@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pgan import data, models, runs, sampling
-from pgan.training import GAN, StopOnNonFinite, TrainingDivergedError
+from pgan.callbacks import StopOnNonFinite, TrainingDivergedError
+from pgan.gan import GAN
 
 
 def small_gan(seed=0, d_lr=1e-3, g_lr=1e-3, **compile_kwargs):
@@ -239,7 +240,7 @@ def assert_same_h5(a, b):
 
 
 def test_recorded_weights_are_the_file_save_weights_wrote_when_recorded(tiny_images, tmp_path):
-    from pgan.training import record_weights, weights_layout, write_recorded_weights
+    from pgan._keras_saving import record_weights, weights_layout, write_recorded_weights
 
     gan = small_gan()
     dataset = data.make_dataset(tiny_images, 32, subset=64)
@@ -264,7 +265,7 @@ def test_recorded_weights_are_the_file_save_weights_wrote_when_recorded(tiny_ima
 def test_background_writer_keeps_order_and_raises_a_failed_write(tmp_path):
     import time
 
-    from pgan.training import BackgroundWriter
+    from pgan.callbacks import BackgroundWriter
 
     writer, done = BackgroundWriter("test-writer"), []
     for i in range(4):  # earlier jobs sleep longer: only waiting keeps the order
@@ -301,7 +302,7 @@ def test_checkpoint_interval_saves_first_and_last_epochs_and_history_every_epoch
 
 
 def test_checkpoint_interval_still_saves_the_epoch_a_time_limit_ends(tiny_images, tmp_path):
-    from pgan.training import ResumableCheckpoint, TimeLimit
+    from pgan.callbacks import ResumableCheckpoint, TimeLimit
 
     class LimitFromEpoch2(TimeLimit):  # the time is spent once epoch 2 has begun
         def on_epoch_begin(self, epoch, logs=None):
@@ -332,7 +333,7 @@ def test_checkpoint_seconds_is_checked(tmp_path):
 def test_epoch_seconds_count_the_epoch_end_work_of_the_callbacks_after_the_checkpoint(tiny_images, tmp_path):
     import time
 
-    from pgan.training import ResumableCheckpoint
+    from pgan.callbacks import ResumableCheckpoint
 
     class SlowEpochEnd(keras.callbacks.Callback):  # after the checkpoint, like SampleGrid
         def on_epoch_end(self, epoch, logs=None):
@@ -349,7 +350,7 @@ def test_epoch_seconds_count_the_epoch_end_work_of_the_callbacks_after_the_check
 
 
 def test_recorded_weights_of_a_mixed_float16_gan_map_its_loss_scale_optimizers(tiny_images, tmp_path):
-    from pgan.training import record_weights, weights_layout, write_recorded_weights
+    from pgan._keras_saving import record_weights, weights_layout, write_recorded_weights
 
     config = runs.TrainConfig.quick(epochs=1, batch_size=32, subset=64, mixed_precision="mixed_float16")
     with runs.dtype_policy("mixed_float16"):

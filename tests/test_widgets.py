@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from pgan import data, fidelity, judge, models, sampling, superres, widgets
-from pgan.training import GAN
+from pgan.gan import GAN
 from pgan.widgets._common import _generate
 
 
