@@ -25,8 +25,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from pgan import backend, losses, rundir
+from pgan import pipelines, rundir
 from pgan.callbacks import ResumableCheckpoint
+from pgan.gan import Objective
+from pgan.gan.model import AdversarialModel
 from pgan.runtime import environment_report
 
 FEATURE_LAYER = "block2_relu2"  # the judge's 14x14x64 features: edges and textures, not classes
@@ -207,15 +209,16 @@ def judge_feature_extractor(judge=None, layer: str = FEATURE_LAYER) -> keras.Mod
     return keras.Model(image, features, name="judge_features")
 
 
-class AdversarialFineTuner(keras.Model):
+class AdversarialFineTuner(AdversarialModel):
     """Fine-tune an image-to-image model the SRGAN way: pixel + feature + adversarial loss.
 
-    Each step updates the discriminator on (target, model output), then the
-    model on ``pixel_weight * L1 + feature_weight * MSE(judge features) +
-    adversarial_weight * non-saturating GAN loss``. The pixel term keeps colours
-    and layout right; the feature and adversarial terms trade a little PSNR for
-    sharper, more realistic detail (the perception-distortion trade-off).
-    TensorFlow backend (``tf.GradientTape``).
+    Each step updates the discriminator on (target, model output) with the GAN's
+    cross-entropy loss, then the model on ``pixel_weight * L1 + feature_weight *
+    MSE(judge features) + adversarial_weight * non-saturating GAN loss``. The pixel
+    term keeps colours and layout right; the feature and adversarial terms trade a
+    little PSNR for sharper, more realistic detail (the perception-distortion
+    trade-off). The step is the GAN's (:mod:`pgan.gan.step_tf` or
+    :mod:`pgan.gan.step_jax`), so it trains on TensorFlow and on JAX.
 
     Args:
         model: the pretrained image-to-image model (trained further in place).
@@ -238,6 +241,8 @@ class AdversarialFineTuner(keras.Model):
         self.adversarial_weight = float(adversarial_weight)
         names = ("d_loss", "g_loss", "pixel_loss", "feature_loss", "adversarial_loss")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.objective = Objective()  # the discriminator's side: the GAN's cross-entropy
+        self.update = "alternating"
         self.built = True  # the sub-models are built; nothing is left for fit() to build
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
@@ -245,6 +250,7 @@ class AdversarialFineTuner(keras.Model):
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.model.trainable_variables)
+        self.attach_optimizers()
 
     @property
     def metrics(self):
@@ -253,41 +259,35 @@ class AdversarialFineTuner(keras.Model):
     def call(self, inputs, training=False):
         return self.model(inputs, training=training)
 
-    def train_step(self, data):
-        import tensorflow as tf
+    # ------------------------------------------------ what the adversarial step asks
 
-        inputs, targets = data
-        with tf.GradientTape() as tape:
-            fake = self.model(inputs, training=True)
-            d_loss = losses.discriminator_loss(
-                self.discriminator(targets, training=True), self.discriminator(fake, training=True)
-            )
-        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+    def generator_network(self):
+        return self.model
 
-        with tf.GradientTape() as tape:
-            fake = self.model(inputs, training=True)
-            pixel = ops.mean(ops.abs(fake - targets))
-            adversarial = losses.generator_loss(self.discriminator(fake, training=True))
-            feature = ops.zeros(())
-            if self.feature_extractor is not None:
-                feature = ops.mean(
-                    ops.square(self.feature_extractor(fake) - self.feature_extractor(targets))
-                )
-            g_loss = (
-                self.pixel_weight * pixel
-                + self.feature_weight * feature
-                + self.adversarial_weight * adversarial
-            )
-        grads = tape.gradient(g_loss, self.model.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
-        values = {
-            "d_loss": d_loss, "g_loss": g_loss, "pixel_loss": pixel,
-            "feature_loss": feature, "adversarial_loss": adversarial,
-        }
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+    def unpack(self, data):
+        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return ops.convert_to_tensor(inputs), ops.convert_to_tensor(targets)
+
+    def generate(self, run_generator, batch, seeds):
+        return run_generator(batch[0])
+
+    def discriminator_objective(self, discriminate, input_gradients, batch, fake, seeds):
+        return self.objective.discriminator_loss(discriminate, input_gradients, batch[1], fake, None, seeds,
+                                                 "unconditional")
+
+    def generator_objective(self, discriminate, frozen, batch, fake, seeds):
+        targets = batch[1]
+        pixel = ops.mean(ops.abs(fake - targets))
+        adversarial = self.objective.generator_loss(discriminate, targets, fake, None, seeds, "unconditional")
+        feature = ops.zeros(())
+        if self.feature_extractor is not None:
+            features = frozen(self.feature_extractor, fake) - frozen(self.feature_extractor, targets)
+            feature = ops.mean(ops.square(features))
+        total = self.pixel_weight * pixel + self.feature_weight * feature + self.adversarial_weight * adversarial
+        return total, (pixel, feature, adversarial)
+
+    def metric_values(self, d_loss, d_out, g_loss, g_out, batch):
+        return [d_loss, g_loss, *g_out]
 
 
 def fine_tune_adversarially(
@@ -300,9 +300,6 @@ def fine_tune_adversarially(
     ``feature_weight``, ``adversarial_weight``). Writes ``run_dir/model.keras``
     (the fine-tuned model alone) and ``run_dir/run.json``.
     """
-    import tensorflow as tf
-
-    backend.require_tensorflow("Adversarial fine-tuning (AdversarialFineTuner)")
     weights = {"pixel_weight": 1.0, "feature_weight": 0.1, "adversarial_weight": 0.01, **(weights or {})}
     run_dir = _start_run(run_dir, {
         "model": model.name, "parameters": model.count_params(), "batch_size": batch_size,
@@ -317,12 +314,7 @@ def fine_tune_adversarially(
     )
     checkpoint = ResumableCheckpoint(run_dir)
     done = checkpoint.restore(tuner)
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((inputs, targets))
-        .shuffle(len(inputs), seed=0, reshuffle_each_iteration=True)
-        .batch(batch_size, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    dataset = pipelines.paired_batches(inputs, targets, batch_size)
     start = time.perf_counter()
     if done < epochs:
         tuner.fit(

@@ -2,7 +2,8 @@
 
 On TensorFlow, :func:`pgan.data.make_dataset` (``tf.data``: scale, shuffle, batch,
 prefetch). On JAX, :class:`ImageBatches`, the same batches without TensorFlow;
-on a GPU its images stay in accelerator memory. :func:`training_input` picks one.
+on a GPU its images stay in accelerator memory. :func:`training_input` picks one
+for a GAN, :func:`paired_batches` for an image-to-image model.
 
 Taught in notebooks/05_training_on_gpu.ipynb.
 """
@@ -122,3 +123,40 @@ def training_input(images, batch_size: int, labels=None, subset: int | None = No
     if backend.is_tensorflow():
         return data.make_dataset(images, batch_size, labels=labels, subset=subset, seed=seed)
     return ImageBatches(images, batch_size, subset=subset, seed=seed, labels=labels)
+
+
+class PairBatches(keras.utils.PyDataset):
+    """``(inputs, targets)`` batches, reshuffled every epoch, the last short batch dropped (no TensorFlow)."""
+
+    def __init__(self, inputs, targets, batch_size: int, seed: int = 0):
+        super().__init__()
+        self.inputs, self.targets = np.asarray(inputs), np.asarray(targets)
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(self.inputs))
+
+    def __len__(self):
+        return len(self.inputs) // self.batch_size
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.inputs[rows], self.targets[rows]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.inputs))
+
+
+def paired_batches(inputs, targets, batch_size: int, seed: int = 0):
+    """Image-to-image training batches: ``tf.data`` on TensorFlow, :class:`PairBatches` elsewhere."""
+    if len(inputs) < batch_size:
+        raise ValueError(f"{len(inputs)} training pairs make no batch of {batch_size}; lower batch_size.")
+    if not backend.is_tensorflow():
+        return PairBatches(inputs, targets, batch_size, seed)
+    import tensorflow as tf
+
+    return (
+        tf.data.Dataset.from_tensor_slices((inputs, targets))
+        .shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )

@@ -458,6 +458,54 @@ def test_jax_step_matches_tensorflow_for_every_loss_penalty_and_head(tmp_path):
         np.testing.assert_allclose(jax_out[key], tf_out[key], atol=1e-3, rtol=1e-3, err_msg=key)
 
 
+FINE_TUNER_PARITY_SCRIPT = """
+import sys
+import keras
+import numpy as np
+from pgan import enhance, pipelines, restore
+
+folder = sys.argv[1]
+model = restore.build_unet("denoise", filters=4)
+discriminator = enhance.build_patch_discriminator()
+features = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, name="f")], name="features")
+for network, name in ((model, "model"), (discriminator, "d"), (features, "f")):
+    network.load_weights(f"{folder}/{name}.weights.h5")
+features.trainable = False
+tuner = enhance.AdversarialFineTuner(model, discriminator, features, feature_weight=1.0)
+tuner.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+rng = np.random.default_rng(0)
+damaged = rng.uniform(0, 1, (16, 28, 28, 1)).astype("float32")
+clean = np.clip(damaged + 0.2, 0, 1).astype("float32")
+# One batch of all 16 pairs: each backend shuffles with its own generator, but a mean is a mean.
+history = tuner.fit(pipelines.paired_batches(damaged, clean, 16), epochs=1, verbose=0, shuffle=False).history
+out = {f"log_{k}": np.asarray(v) for k, v in history.items()}
+for tag, network in (("model", model), ("d", discriminator), ("f", features)):
+    out.update({f"{tag}_{i}": np.asarray(w) for i, w in enumerate(network.weights)})
+np.savez(sys.argv[2], **out)
+print("{}")
+"""
+
+
+def test_adversarial_fine_tuning_trains_on_jax_as_on_tensorflow(tmp_path):
+    """SRGAN-style fine-tuning runs through the GAN's step on both backends: same losses, same weights."""
+    import keras
+
+    from pgan import enhance, restore
+
+    keras.utils.set_random_seed(0)
+    restore.build_unet("denoise", filters=4).save_weights(tmp_path / "model.weights.h5")
+    enhance.build_patch_discriminator().save_weights(tmp_path / "d.weights.h5")
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, name="f")],
+                     name="features").save_weights(tmp_path / "f.weights.h5")
+    jax_out, tf_out = run_on_both_backends(FINE_TUNER_PARITY_SCRIPT, tmp_path, tmp_path)
+    assert set(jax_out) == set(tf_out)
+    assert float(tf_out["log_feature_loss"][0]) > 0
+    for key in tf_out:  # the five losses, and every weight of the model, D and the frozen extractor
+        np.testing.assert_allclose(jax_out[key], tf_out[key], atol=1e-4, rtol=1e-4, err_msg=key)
+    for i in range(2):  # the frozen feature extractor did not move
+        np.testing.assert_array_equal(tf_out[f"f_{i}"], jax_out[f"f_{i}"])
+
+
 GPU_SCRIPT_SMOKE = """
 import runpy, sys
 sys.argv = ["jax_gpu_train.py", *sys.argv[1:]]

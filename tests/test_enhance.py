@@ -35,7 +35,7 @@ def test_fit_pixel_model_writes_a_bare_model_and_resumes(pairs, tmp_path):
 def test_a_run_folder_refuses_other_settings(pairs, tmp_path):
     damaged, clean = pairs
     enhance.fit_pixel_model(restore.build_unet(filters=4), damaged, clean, tmp_path, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"other settings \(num_train_images: 64 -> 32"):
+    with pytest.raises(ValueError, match=r"different settings \(num_train_images: 64 -> 32"):
         enhance.fit_pixel_model(restore.build_unet(filters=4), damaged[:32], clean[:32], tmp_path, epochs=1)
 
 

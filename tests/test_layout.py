@@ -143,13 +143,24 @@ def test_checkpoints_keep_the_layout_runs_of_earlier_pgan_wrote(tmp_path):
     recorded before the training code was reorganised. The same layout means old runs resume."""
     h5py = pytest.importorskip("h5py")
     for name, case in json.loads((DATA / "checkpoint_layouts.json").read_text()).items():
-        gan = runs.build_gan(config.TrainConfig(**case["config"]))
-        gan.save_weights(tmp_path / f"{name}.weights.h5")
+        model = _fine_tuner() if name == "adversarial_fine_tuner" else runs.build_gan(config.TrainConfig(**case["config"]))
+        model.save_weights(tmp_path / f"{name}.weights.h5")
         entries = {}
         with h5py.File(tmp_path / f"{name}.weights.h5", "r") as f:
             f.visititems(lambda key, obj, entries=entries: entries.__setitem__(key, list(obj.shape))
                          if isinstance(obj, h5py.Dataset) else None)
         assert entries == case["entries"], name
+
+
+def _fine_tuner():
+    from pgan import enhance, restore
+
+    features = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, name="f")], name="features")
+    features.trainable = False
+    tuner = enhance.AdversarialFineTuner(restore.build_unet("denoise", filters=4),
+                                         enhance.build_patch_discriminator(), features)
+    tuner.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    return tuner
 
 
 def test_one_run_folder_dialect_refuses_other_kinds_and_reads_old_image_to_image_folders(tmp_path):

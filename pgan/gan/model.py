@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from pgan import backend
-from pgan.gan.objective import HEADS_WITH_CLASSES, Objective, draw_seed
+from pgan.gan.objective import HEADS_WITH_CLASSES, Objective, draw_seed, metric_values
 
 if backend.is_jax():
     from pgan.gan.step_jax import JaxStep as BackendStep
@@ -31,7 +31,45 @@ def discriminator_head(discriminator) -> str:
     return "acgan" if names_class else "unconditional"
 
 
-class GAN(BackendStep, keras.Model):
+class AdversarialModel(BackendStep, keras.Model):
+    """Two networks trained against each other by ``fit()``: one that makes images, and a discriminator.
+
+    The backend's step (:mod:`pgan.gan.step_tf` or :mod:`pgan.gan.step_jax`) takes
+    the gradients and applies them: ``n_critic`` updates of D, then one of the image
+    maker through the updated D (or both from one forward pass, ``update="simultaneous"``).
+    A subclass says what is made and what each network minimises, with these methods:
+
+    - ``generator_network()``: the network that makes images (the GAN's generator;
+      the model being fine-tuned in :class:`pgan.enhance.AdversarialFineTuner`);
+    - ``unpack(data)``: a batch as a tuple;
+    - ``generate(run_generator, batch, seeds)``: the images made for ``batch``, by
+      calling ``run_generator(inputs)``;
+    - ``discriminator_objective(discriminate, input_gradients, batch, fake, seeds)``
+      and ``generator_objective(discriminate, frozen, batch, fake, seeds)``: each
+      network's loss and what the metrics need (``frozen(network, x)`` runs a network
+      that does not train, such as a feature extractor);
+    - ``metric_values(d_loss, d_out, g_loss, g_out, batch)``: one value per metric.
+
+    It also holds ``d_optimizer``, ``g_optimizer``, ``objective`` (for ``n_critic``),
+    ``update``, and optionally ``seed_generator`` and ``ema_generator``.
+    """
+
+    seed_generator = None
+    ema_generator = None
+
+    def d_inputs(self, images, labels):
+        """What the discriminator is called with."""
+        return images
+
+    def split(self, outputs):
+        """The discriminator's outputs as (logits, class_logits or None)."""
+        return outputs, None
+
+    def generator_objective_from(self, d_out, batch):
+        raise NotImplementedError(f"{type(self).__name__} trains with update='alternating' only.")
+
+
+class GAN(AdversarialModel):
     """A generator and a discriminator trained against each other with ``fit()``.
 
     Args:
@@ -168,7 +206,10 @@ class GAN(BackendStep, keras.Model):
         """Generate images from noise (and labels, for a conditional generator)."""
         return self.generator(inputs, training=training)
 
-    # ------------------------------------------------ the pieces both backends' steps use
+    # ------------------------------------------------ what the step asks of a GAN
+
+    def generator_network(self):
+        return self.generator
 
     def unpack(self, data):
         """A batch as ``(real images, int32 labels or None)``."""
@@ -198,7 +239,27 @@ class GAN(BackendStep, keras.Model):
         return [images, labels] if self.takes_label else images
 
     def split(self, outputs):
-        """D's outputs as (logits, class_logits or None)."""
         if self.d_head in HEADS_WITH_CLASSES:
             return outputs[0], outputs[1]
         return outputs, None
+
+    def generate(self, run_generator, batch, seeds):
+        real, labels = batch
+        return run_generator(self.g_inputs(self.noise(ops.shape(real)[0], seeds), labels))
+
+    def discriminator_objective(self, discriminate, input_gradients, batch, fake, seeds):
+        real, labels = batch
+        return self.objective.discriminator_loss(discriminate, input_gradients, real, fake, labels, seeds,
+                                                 self.d_head)
+
+    def generator_objective(self, discriminate, frozen, batch, fake, seeds):
+        real, labels = batch
+        return self.objective.generator_loss(discriminate, real, fake, labels, seeds, self.d_head), None
+
+    def generator_objective_from(self, d_out, batch):
+        real_logits, fake_logits, _, fake_cls = d_out
+        return self.objective.generator_loss_from(fake_logits, fake_cls, real_logits, batch[1], self.d_head), None
+
+    def metric_values(self, d_loss, d_out, g_loss, g_out, batch):
+        real_logits, fake_logits, real_cls, _ = d_out
+        return metric_values(d_loss, g_loss, real_logits, fake_logits, real_cls, batch[1])

@@ -1,4 +1,4 @@
-"""The GAN's train step on JAX: the same round of the game as :mod:`pgan.gan.step_tf`, stateless.
+"""The adversarial train step on JAX: the same round of the game as :mod:`pgan.gan.step_tf`, stateless.
 
 Keras' JAX ``fit()`` calls ``train_step(state, data)`` with the model's variable
 values and expects the new values back. Each network runs through
@@ -20,8 +20,6 @@ from __future__ import annotations
 import jax
 import numpy as np
 from keras import ops
-
-from pgan.gan.objective import metric_values
 
 
 def _positions(variables, subset) -> list[int]:
@@ -66,7 +64,7 @@ class OptimizerPair:
 
 
 class JaxStep:
-    """``GAN.train_step`` on JAX (a mixin of :class:`pgan.gan.GAN`)."""
+    """``train_step`` of :class:`pgan.gan.model.AdversarialModel` on JAX (a mixin)."""
 
     def attach_optimizers(self):
         """Let Keras' JAX ``fit()`` carry both optimizers' variables through the step."""
@@ -74,20 +72,20 @@ class JaxStep:
 
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_values, metric_state = (list(s) for s in state)
-        real, labels = self.unpack(data)
-        batch_size = real.shape[0]
-        objective, head = self.objective, self.d_head
-        generator, discriminator = self.generator, self.discriminator
+        batch = self.unpack(data)
+        generator, discriminator = self.generator_network(), self.discriminator
         g_t = _positions(self.trainable_variables, generator.trainable_variables)
         d_t = _positions(self.trainable_variables, discriminator.trainable_variables)
         g_n = _positions(self.non_trainable_variables, generator.non_trainable_variables)
         d_n = _positions(self.non_trainable_variables, discriminator.non_trainable_variables)
-        (seed_i,) = _positions(self.non_trainable_variables, [self.seed_generator.state])
         d_vars, g_vars = [trainable[i] for i in d_t], [trainable[i] for i in g_t]
         d_state, g_state = [non_trainable[i] for i in d_n], [non_trainable[i] for i in g_n]
         num_d_slots = len(self.d_optimizer.variables)
         d_slots, g_slots = optimizer_values[:num_d_slots], optimizer_values[num_d_slots:]
-        seeds = StatelessSeeds(non_trainable[seed_i])
+        seed_i, seeds = None, None
+        if self.seed_generator is not None:
+            (seed_i,) = _positions(self.non_trainable_variables, [self.seed_generator.state])
+            seeds = StatelessSeeds(non_trainable[seed_i])
 
         def d_functions(d_vars, box):
             """discriminate / input_gradients on weights ``d_vars``; D's new state goes to box[0]."""
@@ -107,51 +105,65 @@ class JaxStep:
 
             return discriminate, input_gradients
 
-        def generate(g_vars, g_state, z):
-            return generator.stateless_call(g_vars, g_state, self.g_inputs(z, labels), training=True)
+        def generator_run(g_vars, g_state, box):
+            """run_generator on weights ``g_vars``; G's new state goes to box[0]."""
+
+            def run_generator(inputs):
+                out, box[0] = generator.stateless_call(g_vars, g_state, inputs, training=True)
+                return out
+
+            return run_generator
+
+        where = {id(v): ("t", i) for i, v in enumerate(self.trainable_variables)}
+        where.update({id(v): ("n", i) for i, v in enumerate(self.non_trainable_variables)})
+
+        def frozen(network, inputs):
+            """A network that does not train (a feature extractor), on its values in the state."""
+            values = [[trainable[i] if kind == "t" else non_trainable[i] for kind, i in map(where.get, map(id, vs))]
+                      for vs in (network.trainable_variables, network.non_trainable_variables)]
+            out, _ = network.stateless_call(*values, inputs, training=False)
+            return out
 
         if self.update == "simultaneous":
-            z = self.noise(batch_size, seeds)
 
             def forward(d_vars, g_vars):
-                fake, new_g_state = generate(g_vars, g_state, z)
-                box = [d_state]
-                discriminate, input_gradients = d_functions(d_vars, box)
-                d_loss, (real_logits, fake_logits, real_cls, fake_cls) = objective.discriminator_loss(
-                    discriminate, input_gradients, real, fake, labels, seeds, head)
-                g_loss = objective.generator_loss_from(fake_logits, fake_cls, real_logits, labels, head)
-                return (d_loss, g_loss), (real_logits, fake_logits, real_cls, box[0], new_g_state)
+                g_box, d_box = [g_state], [d_state]
+                fake = self.generate(generator_run(g_vars, g_state, g_box), batch, seeds)
+                discriminate, input_gradients = d_functions(d_vars, d_box)
+                d_loss, d_out = self.discriminator_objective(discriminate, input_gradients, batch, fake, seeds)
+                g_loss, g_out = self.generator_objective_from(d_out, batch)
+                return (d_loss, g_loss), (d_out, g_out, d_box[0], g_box[0])
 
             (d_loss, g_loss), pullback, aux = jax.vjp(forward, d_vars, g_vars, has_aux=True)
-            real_logits, fake_logits, real_cls, d_state, g_state = aux
+            d_out, g_out, d_state, g_state = aux
             one, zero = ops.ones_like(d_loss), ops.zeros_like(g_loss)
             d_grads = pullback((one, zero))[0]
             g_grads = pullback((zero, one))[1]
             d_vars, d_slots = self.d_optimizer.stateless_apply(d_slots, d_grads, d_vars)
             g_vars, g_slots = self.g_optimizer.stateless_apply(g_slots, g_grads, g_vars)
         else:
-            for _ in range(objective.n_critic):
-                fake, g_state = generate(g_vars, g_state, self.noise(batch_size, seeds))
+            for _ in range(self.objective.n_critic):
+                g_box = [g_state]
+                fake = self.generate(generator_run(g_vars, g_state, g_box), batch, seeds)
+                g_state = g_box[0]
 
                 def d_loss_fn(d_vars, fake=fake, d_state=d_state):
                     box = [d_state]
                     discriminate, input_gradients = d_functions(d_vars, box)
-                    d_loss, (real_logits, fake_logits, real_cls, _) = objective.discriminator_loss(
-                        discriminate, input_gradients, real, fake, labels, seeds, head)
-                    return d_loss, (real_logits, fake_logits, real_cls, box[0])
+                    d_loss, d_out = self.discriminator_objective(discriminate, input_gradients, batch, fake, seeds)
+                    return d_loss, (d_out, box[0])
 
-                (d_loss, aux), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_vars)
-                real_logits, fake_logits, real_cls, d_state = aux
+                (d_loss, (d_out, d_state)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_vars)
                 d_vars, d_slots = self.d_optimizer.stateless_apply(d_slots, d_grads, d_vars)
-            z = self.noise(batch_size, seeds)
 
             def g_loss_fn(g_vars):
-                fake, new_g_state = generate(g_vars, g_state, z)
-                box = [d_state]
-                discriminate, _ = d_functions(d_vars, box)
-                return objective.generator_loss(discriminate, real, fake, labels, seeds, head), (new_g_state, box[0])
+                g_box, d_box = [g_state], [d_state]
+                fake = self.generate(generator_run(g_vars, g_state, g_box), batch, seeds)
+                discriminate, _ = d_functions(d_vars, d_box)
+                g_loss, g_out = self.generator_objective(discriminate, frozen, batch, fake, seeds)
+                return g_loss, (g_out, g_box[0], d_box[0])
 
-            (g_loss, (g_state, d_state)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g_vars)
+            (g_loss, (g_out, g_state, d_state)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g_vars)
             g_vars, g_slots = self.g_optimizer.stateless_apply(g_slots, g_grads, g_vars)
 
         for positions, values, target in (
@@ -162,9 +174,10 @@ class JaxStep:
                 target[i] = value
         if self.ema_generator is not None:
             self._update_ema(trainable, non_trainable)
-        non_trainable[seed_i] = seeds.state
+        if seeds is not None:
+            non_trainable[seed_i] = seeds.state
         logs, new_metric_state, start = {}, [], 0
-        values = metric_values(d_loss, g_loss, real_logits, fake_logits, real_cls, labels)
+        values = self.metric_values(d_loss, d_out, g_loss, g_out, batch)
         for tracker, value in zip(self.metrics, values, strict=True):
             count = len(tracker.variables)
             tracker_values = tracker.stateless_update_state(metric_state[start : start + count], value)
@@ -178,7 +191,7 @@ class JaxStep:
         where = {id(v): ("t", i) for i, v in enumerate(self.trainable_variables)}
         where.update({id(v): ("n", i) for i, v in enumerate(self.non_trainable_variables)})
         decay = self.ema_decay
-        for average, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+        for average, weight in zip(self.ema_generator.weights, self.generator_network().weights, strict=True):
             kind, i = where[id(weight)]
             value = trainable[i] if kind == "t" else non_trainable[i]
             _, j = where[id(average)]
