@@ -60,7 +60,7 @@ if [ "$BENCH" = none ]; then  # the study only
 elif [ "$BENCH" = dispatch ]; then
     # Prepared in the sixth session of 2026-11-27, run in the tenth: the same compiled step ran
     # 120,500 img/s on a fixed batch where fit() ran 73,400, so fit() loses its time outside the
-    # compiled step. fit() now keeps the images on the GPU (runs.ImageBatches) and, on JAX, runs
+    # compiled step. fit() now keeps the images on the GPU (pipelines.ImageBatches) and, on JAX, runs
     # --steps-per-execution K steps in one compiled call; the minimal loop donates its state.
     bench b256_sim_spe1 90 --epochs "$SHORT_EPOCHS" --batch-size 256 --update simultaneous \
         --minimal-epochs "$(( SHORT_EPOCHS < 5 ? SHORT_EPOCHS : 5 ))"

@@ -105,7 +105,7 @@ def main(argv=None) -> int:
                                  else {"checkpoint_seconds": args.checkpoint_seconds}))
     with runs.dtype_policy(args.mixed_precision):
         gan = runs.build_gan(config, images.shape[1:])
-        # Scaled once and kept on the accelerator; batches are cut there (runs.ImageBatches).
+        # Scaled once and kept on the accelerator; batches are cut there (pipelines.ImageBatches).
         dataset = pipelines.ImageBatches(images, args.batch_size, seed=args.seed, on_device=True)
         start = time.perf_counter()
         run_dir = Path(tempfile.mkdtemp(prefix="pgan_bench_run_")) if args.train_callbacks else None

@@ -1,7 +1,7 @@
 """pgan: deep learning for product images, taught in notebooks.
 
 Importing ``pgan`` is cheap and has no side effects: TensorFlow and Keras are
-imported by the submodules that need them (``pgan.models``, ``pgan.training``...),
+imported by the submodules that need them (``pgan.models``, ``pgan.gan``...),
 no seed is set and nothing is written or downloaded. See ``notebooks/00_welcome.ipynb``.
 """
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from pgan import settings
 from pgan.config import TrainConfig
 from pgan.recipes import RECIPES
-from pgan.settings import positive_int as _positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,13 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a named recipe (README: 'Training recipes'); other options override it")
     train.add_argument("--out", required=True, type=Path, help="run folder (created; resumed if it exists)")
     train.add_argument("--quick", action="store_true", help="a tiny run for a smoke test (2 epochs, 512 images)")
-    settings.add_arguments(train.add_argument_group("training settings (pgan.config.TrainConfig)"), TrainConfig)
+    group = train.add_argument_group(
+        "training settings", "pgan.config.TrainConfig (docs/settings.md). A --recipe's values replace the "
+        "defaults shown; the options you give override both.")
+    settings.add_arguments(group, TrainConfig)
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
 
     sample = sub.add_parser("sample", help="draw images from a trained generator")
     sample.add_argument("--generator", required=True, type=Path, help="a .keras generator")
-    sample.add_argument("--num", type=_positive_int, default=64)
+    sample.add_argument("--num", type=settings.positive_int, default=64)
     sample.add_argument("--out", required=True, type=Path, help="FILE.npy (float32 in [0, 1]) or FILE.png (grid)")
     sample.add_argument("--seed", type=int, default=0)
     which = sample.add_mutually_exclusive_group()
@@ -60,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_what.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                             help="a training recipe, built as `pgan train --recipe` builds it, timed "
                                  "against its plain model (default batch size: the recipe's)")
-    bench.add_argument("--batch-size", type=_positive_int, default=None, help="default 128 (a model) "
+    bench.add_argument("--batch-size", type=settings.positive_int, default=None, help="default 128 (a model) "
                        "or the recipe's")
-    bench.add_argument("--steps", type=_positive_int, default=30, help="timed training steps")
+    bench.add_argument("--steps", type=settings.positive_int, default=30, help="timed training steps")
     bench.add_argument("--json", action="store_true", help="print one JSON object on the last line")
 
     evaluate = sub.add_parser(
@@ -74,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--images", type=Path, help="FILE.npy of float32 in [0, 1], (N, 28, 28, 1), as `pgan sample` writes"
     )
     evaluate.add_argument(
-        "--num", type=_positive_int, default=10_000,
+        "--num", type=settings.positive_int, default=10_000,
         help="N, 129 to 10000 (default 10000): images generated, or the first N of --images",
     )
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed of --generator")
@@ -94,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_sr.add_argument("--scale", type=int, choices=[2, 4], required=True)
     evaluate_sr.add_argument("--model", choices=["espcn", "srresnet", "srgan"], action="append",
                              help="a shipped model to score (repeatable; default: all three)")
-    evaluate_sr.add_argument("--num", type=_positive_int, default=10_000,
+    evaluate_sr.add_argument("--num", type=settings.positive_int, default=10_000,
                              help="test images, 129 to 10000 (default all 10000)")
     evaluate_sr.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
 

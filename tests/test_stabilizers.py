@@ -12,6 +12,7 @@ import tensorflow as tf
 from pgan import augment, cli, data, losses, models, runs, sampling
 from pgan.callbacks import TimeLimit
 from pgan.gan import GAN
+from pgan.recipes import RECIPES
 
 REAL = np.array([2.0, -1.0, 0.5, 3.0], dtype=np.float32)
 FAKE = np.array([-2.0, 1.5, 0.0, -0.5], dtype=np.float32)
@@ -395,7 +396,7 @@ def test_class_index_accepts_names_loosely():
 
 
 def test_recipes_build_valid_configs():
-    for name in runs.RECIPES:
+    for name in RECIPES:
         config = runs.TrainConfig.from_recipe(name, epochs=1)
         assert config.recipe == name and config.epochs == 1
     assert runs.TrainConfig.from_recipe("tf_tutorial").update == "simultaneous"
