@@ -9,7 +9,7 @@ LAB_ARGS ?=
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
 
-.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench bench-recipes clean
+.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench bench-recipes results clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_welcome.ipynb"
@@ -22,6 +22,7 @@ help:
 	@echo "make handouts   student notebooks (no solutions) and instructor copies in build/handouts/"
 	@echo "make bench      training/generation throughput benchmark (JSON in benchmarks/results/)"
 	@echo "make bench-recipes  the same for every training recipe against its plain model (about 20 min)"
+	@echo "make results    docs/results.md, the page of measured numbers, from benchmarks/results/ and the model cards"
 	@echo "make clean      remove caches and build outputs (keeps .venv)"
 
 $(STAMP): pyproject.toml
@@ -73,6 +74,10 @@ bench-recipes: $(STAMP)
 	mkdir -p benchmarks/results
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --recipes all --batch-sizes 64 256 --steps 20 \
 		--out benchmarks/results/recipe_throughput.json
+
+# The page every quoted number comes from; standard library only, so no venv setup is needed.
+results:
+	$(PY) benchmarks/results_page.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs notebooks/.nbval

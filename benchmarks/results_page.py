@@ -166,8 +166,18 @@ def table(header, rows):
 
 
 def humanize(key):
-    """A JSON key (dotted for nested ones) as words."""
-    return " / ".join(part.replace("_", " ") for part in str(key).split("."))
+    """A JSON key (dotted for nested ones) as words: dates with hyphens, CPU and GPU in capitals."""
+    parts = []
+    for part in str(key).split("."):
+        part = re.sub(r"(\d{4})_(\d{2})_(\d{2})", r"\1-\2-\3", part).replace("_", " ")
+        parts.append(re.sub(r"\b(cpu|gpu)\b", lambda m: m.group(1).upper(), part))
+    return " / ".join(parts)
+
+
+def sentence(key):
+    """A key as the start of a sentence: humanized, first letter in capitals."""
+    text = humanize(key)
+    return text[:1].upper() + text[1:]
 
 
 def slug(title):
@@ -257,9 +267,9 @@ def render_generic(obj):
     for key, value in obj.items():
         if isinstance(value, str) and (key in TEXT_KEYS or key == "command" or len(value) > 60):
             text = code(value) if key == "command" else cell(value)
-            parts.append(f"*{humanize(key).capitalize()}:* {text}")
+            parts.append(f"*{sentence(key)}:* {text}")
         elif isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-            parts.append(f"*{humanize(key).capitalize()}:*\n\n" + render_records(value))
+            parts.append(f"*{sentence(key)}:*\n\n" + render_records(value))
         elif isinstance(value, dict) and value:
             facts.extend((f"{key}.{k}", v) for k, v in flatten(value))
         else:
@@ -546,9 +556,9 @@ def sec_jax_gpu(data):
         if key in handled:
             continue
         if isinstance(value, dict):
-            parts.append(f"### {humanize(key).capitalize()}\n\n" + render_generic(value))
+            parts.append(f"### {sentence(key)}\n\n" + render_generic(value))
         else:
-            parts.append(f"*{humanize(key)}:* {f_auto(key, value)}")
+            parts.append(f"*{sentence(key)}:* {f_auto(key, value)}")
     return how, "\n\n".join(parts)
 
 
@@ -908,7 +918,7 @@ def cross_checks(results, cards):
                     f"`recipes.json` differs from the judge card's: {', '.join(diff)}."
                 )
             else:
-                notes.append(f"The judge's accuracy on real images recorded by the {len(who)} other conditional "
+                notes.append(f"The judge's accuracy on real images recorded by {len(who)} of the conditional "
                              "runs in `recipes.json` equals the judge card's.")
     gpu = results.get("jax_gpu.json")
     if isinstance(gpu, dict) and isinstance(gpu.get("results"), list):
