@@ -75,8 +75,8 @@ bench-recipes: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/train_throughput.py --recipes all --batch-sizes 64 256 --steps 20 \
 		--out benchmarks/results/recipe_throughput.json
 
-# The page every quoted number comes from; standard library only, so no venv setup is needed.
-results:
+# docs/results.md, the page every quoted number comes from (standard library only; --check says whether it is up to date).
+results: $(STAMP)
 	$(PY) benchmarks/results_page.py
 
 clean:

@@ -130,8 +130,8 @@ def f_auto(key, value):
         return f_fcd(value)
     if "epoch_seconds" in k:
         return f_epoch_s(value)
-    if k.endswith("_ms") or "ms_" in k:
-        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    if re.search(r"(^|[._])ms([._]|$)", k):
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
     if "seconds" in k:
         return f_s(value)
     if abs(value) >= 1000:
@@ -360,7 +360,7 @@ def metric_row(m):
     ]
 
 
-METRIC_HEADER = ["N", "FCD", "KID x 1000", "precision", "recall", "class TV", "classes"]
+METRIC_HEADER = ["N", "FCD", "KID", "precision", "recall", "class TV", "classes"]
 
 
 def reference_table(by_epoch):
@@ -762,7 +762,7 @@ def sec_cards(cards):
                         [code(c["name"]) + f" ({humanize(key[len('metrics_'):])})"] + metric_row(value)
                         + [f_bool(value.get("memorization_flag")), f_ratio(value.get("memorized_share_feature")), DASH]
                     )
-        parts.append("**Generators**, scored by the judge (sha256 in each card):")
+        parts.append("**Generators**, scored by the judge (how: the list below the table):")
         parts.append(
             table(["model"] + METRIC_HEADER + ["memorization flagged", "memorized share (features)",
                                                "conditional mean accuracy"], rows)
