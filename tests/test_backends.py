@@ -506,6 +506,32 @@ def test_adversarial_fine_tuning_trains_on_jax_as_on_tensorflow(tmp_path):
         np.testing.assert_array_equal(tf_out[f"f_{i}"], jax_out[f"f_{i}"])
 
 
+FINE_TUNE_RUN_SCRIPT = """
+import json, sys
+import numpy as np
+from pgan import enhance, restore
+
+rng = np.random.default_rng(0)
+clean = rng.uniform(0, 1, (32, 28, 28, 1)).astype("float32")
+damaged = np.clip(clean + rng.normal(0, 0.1, clean.shape), 0, 1).astype("float32")
+first = enhance.fine_tune_adversarially(restore.build_unet("denoise", filters=4), damaged, clean, sys.argv[1],
+                                        epochs=1, batch_size=16, verbose=0)
+resumed = enhance.fine_tune_adversarially(restore.build_unet("denoise", filters=4), damaged, clean, sys.argv[1],
+                                          epochs=2, batch_size=16, verbose=0)
+print(json.dumps({"first": first["g_loss"], "resumed": resumed["g_loss"],
+                  "config": json.load(open(f"{sys.argv[1]}/config.json")),
+                  "tensorflow_loaded": sys.modules.get("tensorflow") is not None}))
+"""
+
+
+def test_adversarial_fine_tuning_run_resumes_on_jax_without_tensorflow(tmp_path):
+    result = run_script(FINE_TUNE_RUN_SCRIPT, tmp_path, without_tensorflow=True)
+    assert len(result["first"]) == 1 and len(result["resumed"]) == 2
+    assert result["resumed"][0] == result["first"][0]  # epoch 1 comes from the checkpoint
+    assert result["config"]["kind"] == "image_to_image" and not result["tensorflow_loaded"]
+    assert (tmp_path / "model.keras").exists() and (tmp_path / "run.json").exists()
+
+
 GPU_SCRIPT_SMOKE = """
 import runpy, sys
 sys.argv = ["jax_gpu_train.py", *sys.argv[1:]]

@@ -125,7 +125,7 @@ def test_interrupted_run_resumes_from_last_finished_epoch(tiny_images, tmp_path)
     assert state["epoch"] == 1 and len(state["history"]["d_loss"]) == 1
     assert not (run_dir / "generator.keras").exists()
     # A crash while writing a checkpoint leaves a temporary file; it must not matter.
-    (run_dir / "checkpoints" / "tmp_epoch_0002.weights.h5").write_bytes(b"partial")
+    (run_dir / "checkpoints" / ".tmp_epoch_0002.weights.h5").write_bytes(b"partial")
 
     history = runs.train_gan(config, run_dir, images=tiny_images, verbose=0)
     assert len(history["d_loss"]) == 3

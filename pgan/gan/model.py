@@ -1,7 +1,9 @@
 """``GAN``: a generator and a discriminator trained against each other with ``fit()``.
 
-The class holds the networks, the EMA generator, the metrics and the objective;
-the train step comes from the backend's own module, chosen once, here:
+:class:`AdversarialModel` is what every adversarial model of pgan shares (the GAN,
+and the image-to-image fine-tuning of :mod:`pgan.enhance`); :class:`GAN` holds the
+networks, the EMA generator, the metrics and the objective. The train step comes
+from the backend's own module, chosen once, here:
 :class:`pgan.gan.step_tf.TensorFlowStep` (``tf.GradientTape``) or
 :class:`pgan.gan.step_jax.JaxStep` (a stateless step). The losses both steps
 minimise are :class:`pgan.gan.objective.Objective`'s.
