@@ -45,6 +45,8 @@ WRITTEN_BY = {
     "--truncation 2.0 1.5 1.0 0.7 --json benchmarks/results/conditional_truncation.json`",
     "discriminator_overfit.json": "`python benchmarks/discriminator_overfit.py RUN ... --json "
     "benchmarks/results/discriminator_overfit.json`",
+    "photo_memory.json": "`python benchmarks/photo_memory.py --compare-with REV --out "
+    "benchmarks/results/photo_memory.json`",
 }
 
 TEXT_KEYS = ("what", "reading", "note", "goal", "how")
@@ -673,6 +675,29 @@ def sec_discriminator_overfit(data):
     return how, table(header, rows)
 
 
+def sec_photo_memory(data):
+    hw = data.get("hardware", {})
+    versions = {k: hw[k] for k in ("keras", "backend", "tensorflow", "python") if k in hw}
+    how = (
+        f"{cell(data['what'])} {cell(data.get('how', ''))} Measured on {hardware_label(hw)} with "
+        f"{f_auto('memory_gb', hw.get('memory_gb'))} GB of memory ({versions_label(versions)}, python "
+        f"{hw.get('python', DASH)}); a process that only imported pgan and loaded the model peaked at "
+        f"{f_int(data.get('baseline_after_load_mb'))} MB. MB are MiB."
+        + (f" Note: {cell(data['note'])}" if data.get("note") else "")
+    )
+    rows = [
+        [
+            cell(r["photo"]), cell(r["model"]), cell(r["algorithm"]), cell(r["output"]),
+            f_s(r["input_mb"]), f_s(r["output_mb"]), f_int(r["peak_rss_mb"]), f_int(r["baseline_rss_mb"]),
+            f_int(r["photo_mb"]), f_psnr(r.get("photo_mb_vs_input_plus_output")), f_s(r.get("seconds")),
+        ]
+        for r in data["rows"]
+    ]
+    header = ["photo", "model", "code", "output", "input MB", "output MB", "peak RSS MB", "baseline MB",
+              "photo MB", "photo / (input + output)", "seconds"]
+    return how, table(header, rows)
+
+
 RENDERERS = {
     "train_throughput.json": ("Training throughput on the CPU", sec_train_throughput),
     "recipe_throughput.json": ("Throughput of each recipe on the CPU", sec_recipe_throughput),
@@ -682,6 +707,7 @@ RENDERERS = {
     "enhancement.json": ("Super-resolution and restoration", sec_enhancement),
     "conditional_truncation.json": ("Conditional generators under truncation", sec_conditional_truncation),
     "discriminator_overfit.json": ("Discriminator overfitting", sec_discriminator_overfit),
+    "photo_memory.json": ("Memory of a huge photo through pgan upscale", sec_photo_memory),
 }
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from pgan import settings
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     upscale.add_argument("--out", required=True, type=Path, help="folder for the results (same file names)")
     upscale.add_argument("--color", choices=["luminance", "per-channel"], default="luminance",
                          help="how RGB photos go through the one-channel model")
+    _add_photo_options(upscale)
 
     evaluate_sr = sub.add_parser("evaluate-sr", help="PSNR/SSIM/FCD of baselines and models on the SR protocol")
     evaluate_sr.add_argument("--scale", type=int, choices=[2, 4], required=True)
@@ -110,15 +113,27 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--mask", type=Path, default=None,
                          help="inpaint: an image, white where pixels are missing, or a folder of masks "
                               "named like the inputs")
+    _add_photo_options(restore)
     return parser
+
+
+def _add_photo_options(command) -> None:
+    from pgan.data import DEFAULT_MAX_PIXELS
+
+    command.add_argument("--max-pixels", type=settings.positive_int, default=DEFAULT_MAX_PIXELS,
+                         help=f"refuse input photos with more pixels than this (default {DEFAULT_MAX_PIXELS:,}: "
+                              "a guard against decompression bombs); raise it for genuine larger photos")
+    command.add_argument("--skip-existing", action="store_true",
+                         help="skip inputs whose result is already in --out (to finish an interrupted run)")
 
 
 def train_config_from_args(args):
     """The TrainConfig of ``pgan train``: the recipe (if any), then the options given."""
     overrides = settings.given(args, TrainConfig)
-    if args.quick:
+    if args.quick:  # a tiny run, unless these are given too
         quick = TrainConfig.quick()
-        overrides.update(epochs=quick.epochs, batch_size=quick.batch_size, subset=quick.subset)
+        for name in ("epochs", "batch_size", "subset"):
+            overrides.setdefault(name, getattr(quick, name))
     if args.recipe:
         return TrainConfig.from_recipe(args.recipe, **overrides)
     return TrainConfig(**overrides)
@@ -143,12 +158,14 @@ def _cmd_sample(args) -> int:
     suffix = args.out.suffix.lower()
     if suffix not in (".npy", ".png"):
         raise ValueError(f"--out must end in .npy or .png, got {args.out.name!r}.")
+    if args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a folder; give a file name ending in {suffix}.")
+    rundir.writable_folder(args.out.parent)
     generator = sampling.load_generator(args.generator)
     labels = args.class_id
     if args.class_name is not None:
         labels = data.class_index(args.class_name)
     images = sampling.generate_images(generator, args.num, seed=args.seed, labels=labels)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         rundir.atomic_write(args.out, lambda tmp: np.save(tmp, data.to_unit_range(images)))
     else:
@@ -204,41 +221,41 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
-def _load_model_file(path: Path):
-    import keras
+def _enhance_files(args, enhance_one) -> int:
+    """Run ``enhance_one(image, path)`` on each input of ``--input``; write results to ``--out``.
 
-    from pgan import (
-        restore,  # noqa: F401
-        superres,  # noqa: F401  (registers pgan's layers for loading)
-    )
+    Unreadable files are reported, not fatal. Each result is written atomically, so a
+    killed run never leaves a truncated file under a final name; with
+    ``--skip-existing`` a re-run skips the inputs whose result already exists.
+    """
+    from pgan import enhance, rundir
 
-    if not path.is_file() or path.suffix != ".keras":
-        raise FileNotFoundError(f"--weights {path} is not a .keras file.")
-    try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as err:
-        raise ValueError(f"{path} could not be loaded as a Keras model ({type(err).__name__}: {err}).") from err
-
-
-def _enhance_files(input_path: Path, out_dir: Path, enhance_one) -> int:
-    """Run ``enhance_one(image, path)`` on each input; unreadable files are reported, not fatal."""
-    from pgan import enhance
-
+    input_path, out_dir = args.input, args.out
     files = enhance.list_images(input_path)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"--out {out_dir} is a file; give a folder for the results.")
-    failed = []
+    input_folder = input_path if input_path.is_dir() else input_path.parent
+    if out_dir.resolve() == input_folder.resolve():
+        raise ValueError(f"--out {out_dir} is the folder of the inputs: the results would replace your photos. "
+                         "Give another folder.")
+    rundir.writable_folder(out_dir)
+    rundir.remove_temporaries(out_dir)  # left by a killed run
+    failed, skipped = [], []
     for path in files:
+        target = out_dir / path.name
+        if args.skip_existing and target.exists():
+            skipped.append(path)
+            continue
         try:
-            image = enhance.read_photo(path)
+            image = enhance.read_photo(path, max_pixels=args.max_pixels)
             result = enhance_one(image, path)
         except ValueError as err:
             failed.append(path)
             print(f"skipped {path.name}: {err}", file=sys.stderr)
             continue
-        target = enhance.write_photo(result, out_dir / path.name)
+        enhance.write_photo(result, target)
         print(f"{path.name}: {image.shape[1]}x{image.shape[0]} -> {result.shape[1]}x{result.shape[0]}  {target}")
-    print(f"Wrote {len(files) - len(failed)} of {len(files)} images to {out_dir}")
+    done = len(files) - len(failed) - len(skipped)
+    print(f"Wrote {done} of {len(files)} images to {out_dir}"
+          + (f" ({len(skipped)} already there, skipped)" if skipped else ""))
     if failed:
         print(f"{len(failed)} file(s) could not be read; fix or remove them and run again.", file=sys.stderr)
         return 1
@@ -246,13 +263,12 @@ def _enhance_files(input_path: Path, out_dir: Path, enhance_one) -> int:
 
 
 def _cmd_upscale(args) -> int:
-    from pgan import superres
+    from pgan import model_files, superres
 
-    model = _load_model_file(args.weights) if args.weights else superres.load_sr_model(args.model, args.scale)
-    superres.check_sr_model(model, args.scale)
-    return _enhance_files(
-        args.input, args.out, lambda image, _: superres.upscale_photo(model, image, args.scale, args.color)
-    )
+    model = model_files.load_model_file(args.weights) if args.weights else superres.load_sr_model(args.model,
+                                                                                                   args.scale)
+    superres.check_sr_model(model, args.scale, path=args.weights)
+    return _enhance_files(args, lambda image, _: superres.upscale_photo(model, image, args.scale, args.color))
 
 
 def _cmd_evaluate_sr(args) -> int:
@@ -281,20 +297,21 @@ def _mask_for(mask_arg: Path, path: Path):
 
 
 def _cmd_restore(args) -> int:
-    from pgan import restore
+    from pgan import model_files, restore
 
     if args.task == "inpaint" and args.mask is None:
         raise ValueError("inpainting needs --mask FILE (white where pixels are missing) or a folder of masks.")
     if args.task == "inpaint" and not args.mask.exists():
         raise FileNotFoundError(f"--mask {args.mask} does not exist.")
-    model = _load_model_file(args.weights) if args.weights else restore.load_restore_model(args.task, args.variant)
-    restore.check_restore_model(model, args.task)
+    model = (model_files.load_model_file(args.weights) if args.weights
+             else restore.load_restore_model(args.task, args.variant))
+    restore.check_restore_model(model, args.task, path=args.weights)
 
     def one(image, path):
         mask = _mask_for(args.mask, path) if args.task == "inpaint" else None
         return restore.restore_photo(model, image, args.task, mask)
 
-    return _enhance_files(args.input, args.out, one)
+    return _enhance_files(args, one)
 
 
 COMMANDS = {
@@ -308,23 +325,51 @@ COMMANDS = {
 }
 
 
+# What an interrupted command has kept, and how to go on.
+_INTERRUPTED = {
+    "train": "Finished epochs are checkpointed; run the same command again to resume.",
+    "upscale": "The images already written are complete; run again with --skip-existing to do the rest.",
+    "restore": "The images already written are complete; run again with --skip-existing to do the rest.",
+}
+
+
+def _printable_output() -> None:
+    """Print any file name, even one that is not valid in the terminal's encoding (no crash)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured: leave it
+                pass
+
+
 def main(argv=None) -> int:
-    """Entry point of the ``pgan`` console script."""
+    """Entry point of the ``pgan`` console script.
+
+    Every error caused by the user's input or environment (a bad file, a folder that
+    cannot be written, a full disk) is one line on stderr and exit status 2; set
+    ``PGAN_DEBUG=1`` to see the traceback instead.
+    """
     from pgan.runtime import quiet_tensorflow
 
+    _printable_output()
     args = build_parser().parse_args(argv)
     quiet_tensorflow()
+    # pgan's warnings (skipped folder entries, a model saved by a newer Keras) as one plain line each
+    warnings.formatwarning = lambda message, category, *rest, **kwargs: (
+        f"pgan {args.command}: warning: {message}\n")
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        print(f"pgan {args.command}: error: {err}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, RuntimeError) as err:
+        if os.environ.get("PGAN_DEBUG"):
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"pgan {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            f"pgan {args.command}: interrupted. Finished epochs are checkpointed; "
-            "run the same command again to resume.",
-            file=sys.stderr,
-        )
+        kept = _INTERRUPTED.get(args.command, "Nothing was written.")
+        print(f"pgan {args.command}: interrupted. {kept}", file=sys.stderr)
         return 130
 
 

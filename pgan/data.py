@@ -9,15 +9,21 @@ Taught in notebooks/01_product_images.ipynb.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
+import shlex
+import stat
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from pgan import rundir
 
 CLASS_NAMES = (
     "T-shirt/top",
@@ -55,7 +61,7 @@ FASHION_MNIST_FILES = {
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "fashion-mnist"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 HOW_TO_GET_DATA = (
     "Get Fashion-MNIST one of two ways:\n"
@@ -385,37 +391,309 @@ def _fit_into_square(img, image_size: int, background: int | tuple):
     return canvas
 
 
+# pgan's own limit on an image's width x height, checked from the file's header before
+# any pixel is decoded. A larger file may be a decompression bomb: a few hundred bytes
+# that claim to be, say, 30000x30000 and would fill gigabytes of memory when decoded.
+# 100 million pixels is far above camera photos (6000x6000 is 36 million) and keeps one
+# decoded image to a few hundred megabytes. Allow a genuine larger file with
+# ``max_pixels=N`` (``--max-pixels N`` on the command line); ``max_pixels=None`` turns
+# the check off.
+DEFAULT_MAX_PIXELS = 100_000_000
+
+# Pillow modes that hold one channel: 8-bit, 16-bit and 32-bit integers, 32-bit floats.
+GRAYSCALE_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+
+# Hidden names that are never a user's photo: skipped without a word (see list_image_files).
+QUIET_HIDDEN_PREFIXES = (rundir.TEMPORARY_PREFIX, "._")  # pgan's temporaries, macOS metadata
+
+_PILLOW_LIMIT_LOCK = threading.RLock()
+
+
+class ImageFileError(ValueError):
+    """A photo pgan cannot read: missing, empty, unreadable, too large or of an unsupported kind.
+
+    The message names the file and says what to do.
+    """
+
+
+class SkippedEntriesWarning(UserWarning):
+    """Entries of a photo folder that were not read (sub-folders, broken links, hidden photos...)."""
+
+
+def _why_not_a_file(entry: Path) -> str | None:
+    """None for a regular file (or a link to one), else why ``entry`` is not read as a photo."""
+    try:
+        mode = entry.stat().st_mode
+    except FileNotFoundError:
+        if entry.is_symlink():
+            try:
+                target = entry.readlink()
+            except OSError:
+                target = "?"
+            return f"a broken symbolic link (its target {target} does not exist)"
+        return "it vanished while the folder was being read"
+    except OSError as err:  # a link loop, no permission to look...
+        return f"it cannot be examined ({err.strerror or err})"
+    if stat.S_ISDIR(mode):
+        return "a folder (pgan does not read sub-folders: pass it on its own)"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a named pipe, socket or device)"
+    return None
+
+
+def list_image_files(
+    folder: str | os.PathLike, suffixes=None, warn: bool = True
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files of ``folder`` to read as photos, sorted by name, and the entries skipped.
+
+    Nothing that might be a photo is dropped silently: sub-folders, broken symbolic
+    links, named pipes, sockets and devices, and hidden photos are returned in
+    ``skipped`` as ``(path, reason)``, and with ``warn`` one
+    :class:`SkippedEntriesWarning` lists them all.
+
+    Hidden names (starting with ".") are never read. They are skipped quietly when they
+    cannot be a user's photo: pgan's own temporaries (``.tmp_*``, left by an interrupted
+    write), macOS metadata (``._*``), hidden folders (``.ipynb_checkpoints``) and hidden
+    files without an image suffix (``.DS_Store``). A hidden file with an image suffix
+    (``.cover.jpg``) is reported: rename it to have it read.
+
+    Args:
+        folder: the folder to list (sub-folders are not entered).
+        suffixes: only files whose name ends in one of these (any case), the others are
+            ignored quietly; None: every file (a non-image then fails when it is read,
+            with a message that names it).
+        warn: warn about the skipped entries.
+
+    Returns:
+        ``(files, skipped)``.
+
+    Raises:
+        PermissionError: the folder cannot be listed.
+
+    Used by :func:`load_image_folder` and ``pgan.enhance.list_images``.
+    """
+    folder = Path(folder)
+    image_suffixes = {suffix.lower() for suffix in (IMAGE_SUFFIXES if suffixes is None else suffixes)}
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(entry.name for entry in entries)
+    except PermissionError as err:
+        raise PermissionError(
+            f"{folder}: permission denied, pgan cannot list this folder. Make it readable "
+            f"(as its owner: chmod u+rx {shlex.quote(str(folder))}) or copy the photos to a "
+            "folder you can read."
+        ) from err
+    files, skipped = [], []
+    for name in names:
+        entry = folder / name
+        is_image_name = os.path.splitext(name)[1].lower() in image_suffixes
+        reason = _why_not_a_file(entry)
+        if name.startswith("."):
+            if reason is None and is_image_name and not name.startswith(QUIET_HIDDEN_PREFIXES):
+                skipped.append((entry, "a hidden file (its name starts with '.'): rename it to have it read"))
+            continue
+        if reason is None and (suffixes is None or is_image_name):
+            files.append(entry)
+        elif reason is not None and (suffixes is None or is_image_name or entry.is_dir()):
+            skipped.append((entry, reason))
+    if skipped and warn:
+        lines = "\n".join(f"  {entry.name}: {why}" for entry, why in skipped)
+        count = "1 entry" if len(skipped) == 1 else f"{len(skipped)} entries"
+        warnings.warn(
+            f"{folder}: skipped {count} that pgan does not read as photos:\n{lines}",
+            SkippedEntriesWarning,
+            stacklevel=3,
+        )
+    return files, skipped
+
+
+def _check_max_pixels(max_pixels) -> None:
+    if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1):
+        raise ValueError(
+            f"max_pixels must be a positive int (or None for no limit), got {max_pixels!r}; "
+            f"pgan's default is {DEFAULT_MAX_PIXELS}."
+        )
+
+
+def _too_many_pixels(path: Path, size, max_pixels: int, pillow_said=None) -> str:
+    width, height = size
+    pixels = width * height
+    if pixels > max_pixels:
+        what, allow = f"{width}x{height} = {pixels:,} pixels, more than", str(pixels)
+    else:  # the header is within the limit, a frame or tile inside it is not
+        what, allow = f"{width}x{height} but holds a frame or tile larger than", "N"
+    said = f" (Pillow: {pillow_said})" if pillow_said else ""
+    return (
+        f"{path} is {what} pgan's limit of {max_pixels:,} pixels{said}: it may be a decompression "
+        "bomb, a small file that would fill gigabytes of memory when decoded. If it is a genuine "
+        f"image, allow it with max_pixels={allow} in Python or --max-pixels {allow} on the command line."
+    )
+
+
+def _permission_denied(path: Path) -> str:
+    return (
+        f"{path}: permission denied, pgan cannot read this file. Make it readable (as its owner: "
+        f"chmod u+r {shlex.quote(str(path))}) or copy it to a folder you can read, then run again."
+    )
+
+
+def _check_is_file(path: Path) -> None:
+    """Raise :class:`ImageFileError` unless ``path`` is a non-empty regular file (opening a pipe would hang)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError as err:
+        reason = _why_not_a_file(path) if path.is_symlink() else None
+        if reason:
+            raise ImageFileError(f"{path} is {reason}: fix the link or remove it.") from err
+        raise ImageFileError(
+            f"{path} does not exist (moved or deleted while pgan was running?): check the path."
+        ) from err
+    except PermissionError as err:
+        raise ImageFileError(_permission_denied(path)) from err
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageFileError(
+            f"{path} is a folder, not an image file: pass one photo, or the folder to load_image_folder."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageFileError(f"{path} is not a regular file (a named pipe, socket or device): pass a photo file.")
+    if info.st_size == 0:
+        raise ImageFileError(f"{path} is empty (0 bytes): replace it or remove it from the folder.")
+
+
+@contextlib.contextmanager
+def _pillow_pixel_limit(limit):
+    """Pillow's own bomb check at ``limit`` pixels (None: off) for the block, its warning raised.
+
+    Pillow's setting is restored afterwards. Pillow warns above the limit and fails above
+    twice the limit; with the warning raised as an error both mean "more than ``limit``".
+    """
+    from PIL import Image
+
+    with _PILLOW_LIMIT_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = limit
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+@contextlib.contextmanager
+def _open_image(path: Path, max_pixels):
+    """Open ``path`` with Pillow (header only), refusing more than ``max_pixels``; clear errors.
+
+    Every failure inside the block, opening, decoding or converting, becomes an
+    :class:`ImageFileError` that names the file.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    _check_is_file(path)
+    size = None
+    try:
+        with _pillow_pixel_limit(None):  # pgan checks the size itself, below, and can say what it is
+            img = Image.open(path)
+        with img:
+            size = img.size
+            if max_pixels is not None and size[0] * size[1] > max_pixels:
+                raise ImageFileError(_too_many_pixels(path, size, max_pixels))
+            with _pillow_pixel_limit(max_pixels):  # frames and tiles decoded later: the same limit
+                yield img
+    except ImageFileError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageFileError(_too_many_pixels(path, size or (0, 0), max_pixels, pillow_said=err)) from err
+    except PermissionError as err:
+        raise ImageFileError(_permission_denied(path)) from err
+    except FileNotFoundError as err:
+        raise ImageFileError(f"{path} vanished while pgan was reading it: check the folder.") from err
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError, ValueError, struct.error) as err:
+        raise ImageFileError(
+            f"{path} is not a readable image ({err}). pgan reads PNG, JPEG, BMP, GIF, WebP "
+            "and TIFF files; re-export it or remove it from the folder."
+        ) from err
+
+
+def _to_8_bit(img, path: Path):
+    """An 8-bit "L" image for 16-bit, 32-bit integer and float grayscale images; others unchanged.
+
+    16-bit values are scaled by the file's range, 0..65535 -> 0..255 (divide by 257,
+    rounded), not clipped; floats must lie in [0, 1] and are scaled by 255.
+    """
+    from PIL import Image
+
+    if img.mode != "I" and not img.mode.startswith("I;16") and img.mode != "F":
+        return img
+    values = np.asarray(img)
+    if img.mode == "F" and not np.isfinite(values).all():
+        raise ImageFileError(
+            f"{path} holds floating-point pixels that are not numbers (NaN or infinity); pgan reads "
+            "float images only in [0, 1]. Save it as an 8- or 16-bit PNG or TIFF."
+        )
+    low, high = (values.min(), values.max()) if values.size else (0, 0)
+    if img.mode == "F":
+        if low < 0 or high > 1:
+            raise ImageFileError(
+                f"{path} holds floating-point pixels from {low:g} to {high:g}; pgan reads float "
+                "images only in [0, 1]. Scale it to [0, 1], or save it as an 8- or 16-bit PNG or TIFF."
+            )
+        return Image.fromarray(np.rint(values * 255.0).astype(np.uint8))
+    if low < 0 or high > 65535:
+        raise ImageFileError(
+            f"{path} holds 32-bit integer pixels from {low} to {high}; pgan reads integer images "
+            "of up to 16 bits (0 to 65535). Save it as an 8- or 16-bit PNG or TIFF."
+        )
+    values = values.astype(np.uint16)
+    quotient = values // 257
+    rounded = quotient + (values - quotient * 257 > 128)  # round(v / 257): no ties, 257 is odd
+    return Image.fromarray(rounded.astype(np.uint8))
+
+
 def load_image(
-    path: str | os.PathLike, image_size: int | None = 28, grayscale: bool = True, invert="auto"
+    path: str | os.PathLike,
+    image_size: int | None = 28,
+    grayscale=True,
+    invert="auto",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray:
     """Read one product photo as uint8 (H, W, C), optionally fitted into a square.
 
     Transparent pixels become background. With ``image_size``, the whole product
     is scaled to fit a ``image_size`` square and centred, keeping its aspect ratio.
     ``invert="auto"`` turns photos on a light background into Fashion-MNIST's
-    light-product-on-black look (judged from the border pixels).
+    light-product-on-black look (judged from the border pixels). 16-bit images keep
+    their tonal range (0..65535 -> 0..255); float images must hold values in [0, 1].
+
+    Args:
+        path: the image file.
+        image_size: side of the square output, or None for the photo's own size.
+        grayscale: one channel (True), RGB (False), or "auto": one channel for
+            one-channel files (8-, 16-bit, float), RGB for the others.
+        invert: True, False or "auto" (invert photos shot on a light background).
+        max_pixels: refuse files whose header claims more pixels than this (width x
+            height), before decoding them; None: no limit. See :data:`DEFAULT_MAX_PIXELS`.
 
     Raises:
-        ValueError: the file is empty, corrupt or not an image (the message names it).
-    """
-    from PIL import Image, UnidentifiedImageError
+        ImageFileError: a ValueError naming the file: it is missing, empty, not readable
+            (permission), corrupt, not an image, larger than ``max_pixels`` or holds
+            pixel values pgan cannot scale.
 
+    Taught in notebooks/01_product_images.ipynb.
+    """
+    from PIL import Image
+
+    _check_max_pixels(max_pixels)
     path = Path(path)
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty (0 bytes): replace it or remove it from the folder.")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode in ("RGBA", "LA", "P"):
-                img = img.convert("RGBA")
-                white = Image.new("RGBA", img.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(white, img)
-            img = img.convert("L" if grayscale else "RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ValueError(
-            f"{path} is not a readable image ({err}). pgan reads PNG, JPEG, BMP, GIF, WebP "
-            "and TIFF files; re-export it or remove it from the folder."
-        ) from err
+    with _open_image(path, max_pixels) as img:
+        img.load()
+        if grayscale == "auto":
+            grayscale = img.mode in GRAYSCALE_MODES
+        img = _to_8_bit(img, path)
+        if img.mode in ("RGBA", "LA", "P", "PA"):
+            img = img.convert("RGBA")
+            white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(white, img)
+        img = img.convert("L" if grayscale else "RGB")
     array = np.asarray(img)
     if invert == "auto":
         border = np.concatenate([array[0].ravel(), array[-1].ravel(), array[:, 0].ravel(), array[:, -1].ravel()])
@@ -436,8 +714,13 @@ def load_image_folder(
     grayscale: bool = True,
     skip_bad: bool = False,
     invert="auto",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> tuple[np.ndarray, list[str]]:
     """Load a folder of your own product photos, fitted and centred like Fashion-MNIST.
+
+    Every file of the folder is read (a non-image fails with a message naming it).
+    Sub-folders, broken links and hidden photos are skipped with a
+    :class:`SkippedEntriesWarning` naming each; see :func:`list_image_files`.
 
     Args:
         path: a folder of PNG/JPEG/... files of any size, RGB, RGBA or grayscale.
@@ -445,12 +728,15 @@ def load_image_folder(
         grayscale: one channel (True) or RGB (False).
         skip_bad: skip unreadable files with a warning instead of raising.
         invert: True, False or "auto" (invert photos shot on a light background).
+        max_pixels: refuse files larger than this many pixels (None: no limit);
+            see :data:`DEFAULT_MAX_PIXELS`.
 
     Returns:
         ``(images, names)``: uint8 (N, image_size, image_size, C) and the file names.
 
     Raises:
         FileNotFoundError: the folder does not exist.
+        PermissionError: the folder cannot be listed.
         ValueError: the folder has no files, or a file is not a readable image
             (the message names the file) and ``skip_bad`` is false.
 
@@ -461,15 +747,20 @@ def load_image_folder(
         raise FileNotFoundError(f"{folder} is not a folder. Pass the folder that holds your photos.")
     if not isinstance(image_size, int) or image_size < 4:
         raise ValueError(f"image_size must be an int of at least 4, got {image_size!r}.")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    _check_max_pixels(max_pixels)
+    files, skipped = list_image_files(folder)
     if not files:
+        others = f" ({len(skipped)} skipped, see the warning)" if skipped else ""
         raise ValueError(
-            f"{folder} holds no files. Put PNG or JPEG product photos in it (sub-folders are not read)."
+            f"{folder} holds no files{others}. Put PNG or JPEG product photos in it "
+            "(sub-folders are not read)."
         )
     images, names = [], []
     for file in files:
         try:
-            images.append(load_image(file, image_size=image_size, grayscale=grayscale, invert=invert))
+            images.append(
+                load_image(file, image_size=image_size, grayscale=grayscale, invert=invert, max_pixels=max_pixels)
+            )
         except ValueError as err:
             if not skip_bad:
                 raise ValueError(f"{err} (Or pass skip_bad=True to skip such files.)") from err

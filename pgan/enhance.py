@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from pgan import pipelines, rundir
+from pgan import data, pipelines, rundir
 from pgan.callbacks import ResumableCheckpoint
 from pgan.gan import Objective
 from pgan.gan.model import AdversarialModel
@@ -331,29 +331,49 @@ def fine_tune_adversarially(
 # ------------------------------------------------------------------------- any image size
 
 
-def process_tiled(fn, image: np.ndarray, scale: int = 1, tile: int = 128, overlap: int = 8) -> np.ndarray:
+TILE, OVERLAP = 128, 8  # tile side and context margin, in input pixels
+
+
+def _tile_grid(height: int, width: int, tile: int = TILE, overlap: int = OVERLAP):
+    """Yield each tile as ``(core, window)``, both ``(top, left, bottom, right)`` in input pixels.
+
+    The cores cover the image without overlapping; each window is its core plus
+    ``overlap`` pixels of context on every side (less at the image's edges). An
+    image no larger than ``tile`` is one tile whose window is the whole image.
+    """
+    for top in range(0, height, tile):
+        for left in range(0, width, tile):
+            bottom, right = min(top + tile, height), min(left + tile, width)
+            window = (max(top - overlap, 0), max(left - overlap, 0),
+                      min(bottom + overlap, height), min(right + overlap, width))
+            yield (top, left, bottom, right), window
+
+
+def _crop_to_core(out: np.ndarray, core, window, scale: int) -> np.ndarray:
+    """Cut the core's part out of a (h * scale, w * scale, C) result computed on the window."""
+    (top, left, bottom, right), (t0, l0) = core, window[:2]
+    dt, dl = (top - t0) * scale, (left - l0) * scale
+    return out[dt : dt + (bottom - top) * scale, dl : dl + (right - left) * scale]
+
+
+def process_tiled(fn, image: np.ndarray, scale: int = 1, tile: int = TILE, overlap: int = OVERLAP) -> np.ndarray:
     """Apply ``fn`` to an (H, W, C) image in overlapping tiles and stitch the results.
 
     ``fn`` maps a (1, h, w, C) float32 batch to (1, h * scale, w * scale, C').
     Images no larger than ``tile`` go through in one piece. Each tile is run
     with ``overlap`` extra pixels of context on every side, which are cropped
     away, so seams match a whole-image pass except within the receptive field.
+    Each tile's result goes straight into one preallocated output array.
     """
     height, width = image.shape[:2]
-    if height <= tile and width <= tile:
-        return np.asarray(fn(image[None]))[0]
-    rows = []
-    for top in range(0, height, tile):
-        row = []
-        for left in range(0, width, tile):
-            t0, l0 = max(top - overlap, 0), max(left - overlap, 0)
-            bottom, right = min(top + tile, height), min(left + tile, width)
-            b1, r1 = min(bottom + overlap, height), min(right + overlap, width)
-            out = np.asarray(fn(image[None, t0:b1, l0:r1]))[0]
-            dt, dl = (top - t0) * scale, (left - l0) * scale
-            row.append(out[dt : dt + (bottom - top) * scale, dl : dl + (right - left) * scale])
-        rows.append(np.concatenate(row, axis=1))
-    return np.concatenate(rows, axis=0)
+    stitched = None
+    for core, (t0, l0, b1, r1) in _tile_grid(height, width, tile, overlap):
+        out = _crop_to_core(np.asarray(fn(image[None, t0:b1, l0:r1]))[0], core, (t0, l0), scale)
+        if stitched is None:
+            stitched = np.empty((height * scale, width * scale, out.shape[-1]), out.dtype)
+        top, left, bottom, right = core
+        stitched[top * scale : bottom * scale, left * scale : right * scale] = out
+    return stitched
 
 
 # ------------------------------------------------------------------------------ publishing
@@ -383,46 +403,57 @@ def publish_model(run_dir, dest_dir, name: str, command: str, scores: dict, extr
 
 # ------------------------------------------------------------------- the user's own photos
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+IMAGE_SUFFIXES = data.IMAGE_SUFFIXES
 
 
 def list_images(path) -> list[Path]:
-    """One image file, or the image files of a folder (sorted; other files ignored).
+    """One image file, or the image files of a folder (sorted; files of other kinds ignored).
+
+    In a folder, sub-folders, broken symbolic links, pipes and hidden photos are
+    skipped with a warning that names each (``pgan.data.list_image_files``); pgan's own
+    leftover temporaries (``.tmp_*``) and macOS ``._*`` files are skipped quietly.
 
     Raises:
-        FileNotFoundError: ``path`` does not exist, or a folder holds no image files.
+        FileNotFoundError: ``path`` does not exist (or is a broken link), or a folder holds no image files.
+        ValueError: ``path`` is neither a file nor a folder (a named pipe, socket or device).
+        PermissionError: the folder cannot be listed.
     """
     path = Path(path).expanduser()
     if not path.exists():
+        if path.is_symlink():
+            raise FileNotFoundError(
+                f"{path} is a broken symbolic link (its target {path.readlink()} does not exist): "
+                "give an image file or a folder of images."
+            )
         raise FileNotFoundError(f"{path} does not exist: give an image file or a folder of images.")
     if path.is_file():
         return [path]
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not path.is_dir():
+        raise ValueError(
+            f"{path} is not a regular file or a folder (a named pipe, socket or device): "
+            "give an image file or a folder of images."
+        )
+    files, skipped = data.list_image_files(path, IMAGE_SUFFIXES)
     if not files:
+        others = f" ({len(skipped)} skipped, see the warning)" if skipped else ""
         raise FileNotFoundError(
-            f"{path} holds no image files ({', '.join(IMAGE_SUFFIXES)}): put your photos there."
+            f"{path} holds no image files ({', '.join(IMAGE_SUFFIXES)}){others}: put your photos there."
         )
     return files
 
 
-def read_photo(path) -> np.ndarray:
+def read_photo(path, max_pixels: int | None = data.DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read a photo at its own size as uint8 (H, W, 1) for grayscale files or (H, W, 3).
 
-    Transparency becomes white. Raises ValueError naming the file when it is
-    empty, corrupt or not an image.
+    Grayscale files are all one-channel ones: 8-bit, 16-bit (scaled to 8 bits, not
+    clipped), 32-bit integer and float. Transparency becomes white. ``max_pixels`` is
+    ``pgan.data.DEFAULT_MAX_PIXELS`` unless given (None: no limit).
+
+    Raises:
+        ValueError: naming the file when it is missing, empty, unreadable, corrupt, not an
+            image or larger than ``max_pixels`` (a possible decompression bomb).
     """
-    from PIL import Image
-
-    from pgan import data
-
-    path = Path(path)
-    grayscale = False
-    try:
-        with Image.open(path) as img:
-            grayscale = img.mode in ("1", "L", "LA", "I", "I;16", "F")
-    except Exception:  # data.load_image gives the clear message below
-        pass
-    return data.load_image(path, image_size=None, grayscale=grayscale, invert=False)
+    return data.load_image(path, image_size=None, grayscale="auto", invert=False, max_pixels=max_pixels)
 
 
 def write_photo(image_uint8: np.ndarray, path) -> Path:
@@ -442,10 +473,53 @@ def has_light_background(image01: np.ndarray) -> bool:
     return float(border.mean()) > 0.5
 
 
+_RGB_TO_YUV = np.array(
+    [[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436], [0.615, -0.51499, -0.10001]], np.float32
+)
+_YUV_TO_RGB = np.linalg.inv(_RGB_TO_YUV.astype(np.float64)).astype(np.float32)
+
+
+def _has_light_border(image_uint8: np.ndarray) -> bool:
+    """:func:`has_light_background` for a uint8 photo, reading only its border (no float copy)."""
+    border = np.concatenate([image_uint8[0].ravel(), image_uint8[-1].ravel(),
+                             image_uint8[:, 0].ravel(), image_uint8[:, -1].ravel()])
+    return 2 * int(border.sum(dtype=np.int64)) > 255 * border.size  # mean / 255 > 0.5, exactly
+
+
+def _photo_tile(fn, pixels: np.ndarray, mask, scale: int, luminance: bool, core, window) -> np.ndarray:
+    """One output tile of :func:`apply_to_photo`: float32 in [0, 1], not yet inverted back.
+
+    ``pixels`` is the window's (h, w, C) float32 input (already inverted when
+    asked), ``mask`` its (h, w, E) extra channels or None.
+    """
+
+    def one_channel(channel):
+        if mask is not None:
+            channel = np.concatenate([channel, mask], axis=-1)
+        out = np.asarray(fn(channel[None]), np.float32)[0]
+        return np.clip(_crop_to_core(out, core, window, scale), 0.0, 1.0)
+
+    if not luminance:
+        return np.concatenate([one_channel(pixels[..., c : c + 1]) for c in range(pixels.shape[-1])], axis=-1)
+    yuv = pixels @ _RGB_TO_YUV.T
+    chroma = yuv[..., 1:]
+    if scale > 1:  # bicubic reads 2 pixels either side: the window's overlap covers them
+        size = (chroma.shape[0] * scale, chroma.shape[1] * scale)
+        chroma = ops.convert_to_numpy(
+            ops.image.resize(chroma[None], size, interpolation="bicubic", data_format="channels_last")
+        )[0]
+    yuv = np.concatenate([one_channel(yuv[..., :1]), _crop_to_core(chroma, core, window, scale)], axis=-1)
+    return np.clip(yuv @ _YUV_TO_RGB.T, 0.0, 1.0)
+
+
 def apply_to_photo(
     fn, image_uint8: np.ndarray, scale: int = 1, color: str = "luminance", invert="auto", extra=None
 ):
     """Apply a one-channel model ``fn`` to a photo of any size and colour; return uint8.
+
+    The photo goes through in overlapping tiles (as :func:`process_tiled`), each
+    finished to uint8 and written straight into the output, so memory is the
+    uint8 output plus a few tiles, whatever the photo's size.
 
     Args:
         fn: maps a (1, h, w, 1) float batch in [0, 1] to (1, h*scale, w*scale, 1).
@@ -460,28 +534,22 @@ def apply_to_photo(
     """
     if color not in ("luminance", "per-channel"):
         raise ValueError(f"color must be 'luminance' or 'per-channel', got {color!r}.")
-    image = image_uint8.astype(np.float32) / 255.0
+    image_uint8 = np.asarray(image_uint8)
+    extra = None if extra is None else np.asarray(extra)
     if invert == "auto":
-        invert = has_light_background(image)
-    if invert:
-        image = 1.0 - image
-
-    def one_channel(channel):
-        if extra is not None:
-            channel = np.concatenate([channel, np.asarray(extra, np.float32)], axis=-1)
-        return np.clip(process_tiled(fn, channel, scale), 0.0, 1.0)
-
-    if image.shape[-1] == 1 or color == "per-channel":
-        out = np.concatenate([one_channel(image[..., c : c + 1]) for c in range(image.shape[-1])], axis=-1)
-    else:
-        rgb_to_yuv = np.array([[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436], [0.615, -0.51499, -0.10001]])
-        yuv = image @ rgb_to_yuv.T
-        luma = one_channel(yuv[..., :1])
-        chroma = yuv[..., 1:]
-        if scale > 1:
-            chroma = ops.convert_to_numpy(layers.UpSampling2D(scale, interpolation="bicubic")(chroma[None]))[0]
-        out = np.concatenate([luma, chroma], axis=-1) @ np.linalg.inv(rgb_to_yuv).T
-    out = np.clip(out, 0.0, 1.0)
-    if invert:
-        out = 1.0 - out
-    return np.round(out * 255.0).astype(np.uint8)
+        invert = _has_light_border(image_uint8)
+    height, width, channels = image_uint8.shape
+    luminance = channels != 1 and color == "luminance"
+    output = np.empty((height * scale, width * scale, channels), np.uint8)
+    for core, window in _tile_grid(height, width):
+        t0, l0, b1, r1 = window
+        pixels = image_uint8[t0:b1, l0:r1].astype(np.float32) / 255.0
+        if invert:
+            pixels = 1.0 - pixels
+        mask = None if extra is None else extra[t0:b1, l0:r1].astype(np.float32)
+        out = _photo_tile(fn, pixels, mask, scale, luminance, core, window)
+        if invert:
+            out = 1.0 - out
+        top, left, bottom, right = core
+        output[top * scale : bottom * scale, left * scale : right * scale] = np.round(out * 255.0)
+    return output

@@ -281,14 +281,24 @@ def evaluate_restoration(task: str, models: dict | None = None, images_uint8=Non
     return score_outputs(outputs, clean, with_fcd)
 
 
-def check_restore_model(model, task: str) -> None:
-    """Raise a clear ValueError unless ``model`` takes the inputs ``task`` gives it."""
+def check_restore_model(model, task: str, path=None) -> None:
+    """Raise a clear ValueError unless ``model`` is a working restoration model for ``task``.
+
+    It must take the inputs ``task`` gives it, have finite weights, and turn test
+    images of two sizes into one channel of the same size, finite and in about
+    [0, 1] (:func:`pgan.model_files.check_image_model`). ``path``: the model's
+    file, named in the messages.
+    """
+    from pgan import model_files
+
     want = 2 if _check_task(task) == "inpaint" else 1
     if model.inputs[0].shape[-1] != want:
         raise ValueError(
-            f"{model.name!r} takes {model.inputs[0].shape[-1]} input channels, but {task} needs "
-            f"{want} (image{' + mask' if want == 2 else ''}): use a model trained for {task}."
+            f"{model_files.describe(model, path)} takes {model.inputs[0].shape[-1]} input channels, but "
+            f"{task} needs {want} (image{' + mask' if want == 2 else ''}): use a model trained for {task}."
         )
+    model_files.check_finite_weights(model, path)
+    model_files.check_image_model(model, path, 1, "restoration")
 
 
 def restore_photo(model, image_uint8, task: str, mask=None, invert="auto") -> np.ndarray:
@@ -301,10 +311,11 @@ def restore_photo(model, image_uint8, task: str, mask=None, invert="auto") -> np
     """
     from keras import ops
 
+    from pgan import model_files
     from pgan.enhance import apply_to_photo
 
     task = _check_task(task)
-    check_restore_model(model, task)
+    model_files.check_once(model, ("restore", task), lambda: check_restore_model(model, task))
     height, width = image_uint8.shape[:2]
     extra = None
     if task == "inpaint":
@@ -317,7 +328,7 @@ def restore_photo(model, image_uint8, task: str, mask=None, invert="auto") -> np
                 f"the mask is {mask.shape[1]}x{mask.shape[0]} pixels but the photo is "
                 f"{width}x{height}: draw the mask at the photo's size."
             )
-        extra = (mask > 0).astype(np.float32)
+        extra = mask > 0  # bool: apply_to_photo converts it tile by tile
 
     def run(batch):
         batch = np.asarray(batch, np.float32)

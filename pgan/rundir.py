@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CONFIG = "config.json"
 _OLD_IMAGE_TO_IMAGE_SETTINGS = "settings.json"
+TEMPORARY_PREFIX = ".tmp_"  # what atomic_write's temporary files are called: never a user's file
 
 
 def atomic_write(path, save: Callable[[Path], object]) -> Path:
@@ -36,7 +38,7 @@ def atomic_write(path, save: Callable[[Path], object]) -> Path:
     keeps its previous content.
     """
     path = Path(path)
-    tmp = path.with_name(f".tmp_{path.name}")
+    tmp = path.with_name(f"{TEMPORARY_PREFIX}{path.name}")
     try:
         save(tmp)
         os.replace(tmp, path)
@@ -54,6 +56,37 @@ def atomic_write_text(path, text: str) -> Path:
 def write_json(path, value) -> Path:
     """Write ``value`` as indented JSON to ``path`` atomically."""
     return atomic_write_text(path, json.dumps(value, indent=1) + "\n")
+
+
+def writable_folder(folder, option: str = "--out") -> Path:
+    """Create ``folder`` if needed and check that files can be written in it, before any work.
+
+    Raises:
+        ValueError: ``folder`` is a file, or it cannot be created or written to (read-only,
+            no permission, disk full); the message names it and the reason.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{option} {folder} is a file; give a folder (it is created if missing).")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=TEMPORARY_PREFIX):
+            pass
+    except OSError as err:
+        raise ValueError(
+            f"{option} {folder}: cannot write there ({err.strerror or err}). Choose a folder you can write "
+            "to, or free some space."
+        ) from err
+    return folder
+
+
+def remove_temporaries(folder) -> list[Path]:
+    """Delete the temporary files a killed process left in ``folder`` (and its subfolders)."""
+    folder = Path(folder)
+    stale = [p for p in folder.rglob(f"{TEMPORARY_PREFIX}*") if p.is_file()] if folder.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def read_json(path) -> dict:
@@ -92,19 +125,32 @@ def start(run_dir, kind: str, settings: dict, keep: Iterable[str],
         normalize: turns the saved settings into today's form before they are compared
             (settings an older pgan did not record, or spelled another way).
 
+    A folder that already holds other files but no run is refused too, so that a
+    mistyped path never fills someone's photo folder with checkpoints. Temporary
+    files a killed run left behind are deleted.
+
     Raises:
-        ValueError: ``run_dir`` is a file, holds another kind of run, or a run whose
-            settings in ``keep`` differ (the message lists each change).
+        ValueError: ``run_dir`` is a file, cannot be written to, holds files but no
+            run, holds another kind of run, or a run whose settings in ``keep`` differ
+            (the message lists each change).
     """
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"{run_dir} is a file; give a folder for the run (it is created if missing).")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    saved = read_config(run_dir)
+    saved = read_config(run_dir) if run_dir.is_dir() else None
+    if saved is None and run_dir.is_dir():
+        others = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith(TEMPORARY_PREFIX))
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise ValueError(
+                f"{run_dir} already holds files ({shown}) but no pgan run. Pass a new or empty folder."
+            )
+    writable_folder(run_dir, "the run folder")
+    remove_temporaries(run_dir)
     if saved is not None:
         if saved["kind"] != kind:
             raise ValueError(
-                f"{run_dir} holds a {saved['kind']} run, not a {kind} run. Pass a new folder."
+                f"{run_dir} holds a run of another kind ({saved['kind']}, not {kind}). Pass a new folder."
             )
         if normalize is not None:
             saved = normalize(saved)

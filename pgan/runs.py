@@ -206,6 +206,20 @@ def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None
     ]
 
 
+def _wait_for_writes(callbacks) -> None:
+    """Wait for every callback's background writes; then raise the first write that failed."""
+    errors = []
+    for callback in callbacks:
+        writer = getattr(callback, "writer", None)
+        if writer is not None:
+            try:
+                writer.wait()
+            except RuntimeError as err:
+                errors.append(err)
+    if errors:
+        raise errors[0]
+
+
 def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="auto", labels=None) -> dict:
     """Train (or resume) a GAN run in ``run_dir``; return the per-epoch history.
 
@@ -245,6 +259,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
             dataset = pipelines.training_input(
                 images, config.batch_size, labels=labels if config.conditional else None,
                 subset=config.subset, seed=config.seed + done)
+            own = training_callbacks(config, run_dir, checkpoint, limit)
             try:
                 gan.fit(
                     dataset,
@@ -252,10 +267,10 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
                     initial_epoch=done,
                     verbose=verbose,
                     shuffle=False,  # the dataset reshuffles itself every epoch
-                    callbacks=[*training_callbacks(config, run_dir, checkpoint, limit), *callbacks],
+                    callbacks=[*own, *callbacks],
                 )
             finally:  # a crash or Ctrl-C too: the last finished epoch's checkpoint reaches the disk
-                checkpoint.wait()
+                _wait_for_writes(own)
         # With an EMA generator, the average is the model to use (sampled and exported).
         rundir.atomic_write(run_dir / "generator.keras", gan.sampling_generator.save)
         # G's optimizer steps over all calls (restored from the checkpoint): exact where a time

@@ -18,13 +18,18 @@ PRETRAINED_DIR = Path(
 
 
 def load_generator(path: str | os.PathLike) -> keras.Model:
-    """Load a generator saved as ``.keras`` (with ``safe_mode=True``: no pickled code).
+    """Load a generator saved as ``.keras`` (with ``safe_mode=True``: no pickled code) and check it.
+
+    The checks (:mod:`pgan.model_files`) run the generator once on a small
+    seeded batch: every weight finite, images (N, H, W, 1 or 3) in [-1, 1].
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not a ``.keras`` file, unreadable, or not a generator
-            (a model taking a noise vector, and for a conditional generator also
-            a class label, and returning images).
+        ValueError: not a ``.keras`` file, unreadable (the message gives the Keras
+            version that saved it and the installed one), not a generator (a
+            model taking a noise vector, and for a conditional generator also a
+            class label, and returning images), NaN or infinite weights, or
+            outputs that are not images in [-1, 1].
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -34,13 +39,9 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
         )
     if path.suffix != ".keras":
         raise ValueError(f"{path} is not a .keras file; pgan saves generators as NAME.keras.")
-    try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as err:
-        raise ValueError(
-            f"{path} could not be loaded as a Keras model ({type(err).__name__}: {err}). "
-            "The file may be truncated or written by an incompatible Keras; re-export it."
-        ) from err
+    from pgan import model_files
+
+    model = model_files.load_model_file(path)
     inputs = model.inputs
     noise_ok = len(inputs[0].shape) == 2
     label_ok = len(inputs) == 1 or (len(inputs) == 2 and len(inputs[1].shape) == 1)
@@ -51,6 +52,8 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
             f"(batch, H, W, C), got inputs {[tuple(i.shape) for i in inputs]} and outputs "
             f"{[tuple(o.shape) for o in model.outputs]}."
         )
+    model_files.check_finite_weights(model, path)
+    model_files.check_generator_output(model, path)
     return model
 
 

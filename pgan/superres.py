@@ -256,21 +256,25 @@ def format_table(results: dict, scale: int) -> str:
     return "\n".join(lines)
 
 
-def check_sr_model(model, scale: int) -> None:
-    """Raise a clear ValueError unless ``model`` takes one channel and enlarges by ``scale``."""
+def check_sr_model(model, scale: int, path=None) -> None:
+    """Raise a clear ValueError unless ``model`` is a working super-resolution model for ``scale``.
+
+    It must take one channel, have finite weights, and turn test images of two
+    sizes into one channel ``scale`` times the size, finite and in about [0, 1]
+    (:func:`pgan.model_files.check_image_model`). ``path``: the model's file,
+    named in the messages.
+    """
+    from pgan import model_files
+
+    label = model_files.describe(model, path)
     channels = model.inputs[0].shape[-1]
     if channels != 1:
         raise ValueError(
-            f"{model.name!r} takes {channels} channels; pgan's super-resolution models take one "
+            f"{label} takes {channels} channels; pgan's super-resolution models take one "
             "(grayscale or luminance) channel."
         )
-    out = model(np.zeros((1, 4, 4, 1), np.float32), training=False)
-    factor = int(out.shape[1]) // 4
-    if factor != scale:
-        raise ValueError(
-            f"{model.name!r} enlarges by {factor}, not by the requested {scale}: pass --scale {factor} "
-            "or a model trained for this scale."
-        )
+    model_files.check_finite_weights(model, path)
+    model_files.check_image_model(model, path, _check_scale(scale), "super-resolution")
 
 
 def upscale_photo(model, image_uint8, scale: int, color: str = "luminance", invert="auto") -> np.ndarray:
@@ -281,9 +285,10 @@ def upscale_photo(model, image_uint8, scale: int, color: str = "luminance", inve
 
     Taught in notebooks/07_super_resolution.ipynb; used by ``pgan upscale``.
     """
+    from pgan import model_files
     from pgan.enhance import apply_to_photo
 
-    check_sr_model(model, _check_scale(scale))
+    model_files.check_once(model, ("super-resolution", _check_scale(scale)), lambda: check_sr_model(model, scale))
 
     def run(batch):
         return ops.convert_to_numpy(model(np.asarray(batch, np.float32), training=False))

@@ -21,7 +21,16 @@ pytestmark = pytest.mark.backend
 
 ROOT = Path(__file__).resolve().parent.parent
 
-NO_TENSORFLOW = "import sys; sys.modules['tensorflow'] = None\n"
+# As on a machine without TensorFlow: importing it fails, and it never appears in sys.modules (Keras'
+# preprocessing layers look there to decide whether they run inside tf.data).
+NO_TENSORFLOW = """
+import importlib.abc, sys
+class _NoTensorFlow(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _NoTensorFlow())
+"""
 
 
 def run_script(script: str, *args, without_tensorflow: bool = False, timeout: int = 240,

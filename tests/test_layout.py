@@ -165,7 +165,7 @@ def _fine_tuner():
 
 def test_one_run_folder_dialect_refuses_other_kinds_and_reads_old_image_to_image_folders(tmp_path):
     rundir.start(tmp_path / "sr", "image_to_image", {"model": "m", "epochs": 1}, keep=["model"])
-    with pytest.raises(ValueError, match="holds a image_to_image run, not a gan run"):
+    with pytest.raises(ValueError, match=r"holds a run of another kind \(image_to_image, not gan\)"):
         runs.start_run(tmp_path / "sr", config.TrainConfig.quick())
     old = tmp_path / "old"
     old.mkdir()
