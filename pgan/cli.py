@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Settings default to None: a --recipe's values (or TrainConfig's defaults) apply unless given.
     train.add_argument("--recipe", choices=sorted(RECIPES), default=None,
-                       help="a named recipe (README: 'Training recipes'); other options override it")
+                       help="a named recipe (docs/recipes.md); other options override it")
     train.add_argument("--out", required=True, type=Path, help="run folder (created; resumed if it exists)")
     train.add_argument("--quick", action="store_true", help="a tiny run for a smoke test (2 epochs, 512 images)")
     group = train.add_argument_group(

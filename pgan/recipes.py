@@ -1,9 +1,9 @@
 """Named training recipes: ``pgan train --recipe NAME`` and ``TrainConfig.from_recipe(NAME)``.
 
-Each recipe is a dict of :class:`pgan.runs.TrainConfig` settings; options given
+Each recipe is a dict of :class:`pgan.config.TrainConfig` settings; options given
 next to ``--recipe`` override it. Kept free of Keras imports so ``pgan --help``
 stays fast. The measured study of the recipes is in benchmarks/results/recipes.json
-and the README; taught in notebooks/09_stabilizing_training.ipynb.
+and docs/recipes.md; taught in notebooks/09_stabilizing_training.ipynb.
 """
 
 RECIPES = {

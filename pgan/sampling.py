@@ -171,7 +171,7 @@ def verified_pretrained_path(name: str, folder=None) -> Path:
         available = sorted(p.stem for p in folder.glob("*.keras")) if folder.is_dir() else []
         raise FileNotFoundError(
             f"No pretrained model {name!r} in {folder} (available: {available or 'none'}). "
-            "The README's 'Shipped models' section gives the command that trains each one."
+            "Each model card (data/pretrained/NAME.json, and docs/results.md) gives the command that trains it."
         )
     card = json.loads(card_path.read_text())
     digest = sha256_file(model_path)

@@ -34,7 +34,7 @@ from pgan.enhance import check_unit_images as _check_unit_images
 SCALES = (2, 4)
 CLASSICAL = ("nearest", "bilinear", "bicubic")
 MODELS = ("espcn", "srresnet", "srgan")
-DEFAULT_MODEL = "srresnet"  # the best PSNR model (see the README's table)
+DEFAULT_MODEL = "srresnet"  # the best PSNR model (docs/results.md, "Super-resolution and restoration")
 
 
 def _check_scale(scale) -> int:

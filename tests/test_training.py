@@ -279,8 +279,9 @@ def test_background_writer_keeps_order_and_raises_a_failed_write(tmp_path):
 
 
 def test_a_failed_checkpoint_write_stops_training(tiny_images, tmp_path):
-    (tmp_path / "checkpoints").write_text("a file where the checkpoint folder belongs")
     config = runs.TrainConfig.quick(epochs=3, batch_size=32, subset=64)
+    runs.start_run(tmp_path, config)  # the run's folder, then a file where its checkpoint folder belongs
+    (tmp_path / "checkpoints").write_text("a file where the checkpoint folder belongs")
     with pytest.raises(RuntimeError, match="pgan-checkpoint: writing a training file failed.*checkpoints"):
         runs.train_gan(config, tmp_path, images=tiny_images, verbose=0)
     assert not (tmp_path / "state.json").exists()
