@@ -19,6 +19,9 @@ import os
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported by a test
+from generated_page import write_or_check  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "cli.md"
 COMMAND = "python benchmarks/cli_reference.py"
@@ -111,21 +114,7 @@ def main(argv=None):
                         help="exit 1 if the committed page differs from what the parser gives")
     parser.add_argument("--out", type=Path, default=PAGE, help="the page to write or check")
     args = parser.parse_args(argv)
-    page = build_page()
-    try:
-        shown = args.out.resolve().relative_to(ROOT)
-    except ValueError:
-        shown = args.out
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
-        if current != page:
-            print(f"{shown} is out of date with pgan/cli.py: run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(page, encoding="utf-8")
-    print(f"wrote {shown}")
-    return 0
+    return write_or_check(build_page(), args.out, args.check, COMMAND, "pgan/cli.py")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported by a test
+from generated_page import write_or_check  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 CARDS_DIR = ROOT / "data" / "pretrained"
@@ -1043,21 +1046,7 @@ def main(argv=None):
     parser.add_argument("--cards", type=Path, default=CARDS_DIR, help="the model cards folder")
     parser.add_argument("--out", type=Path, default=PAGE, help="the page to write or check")
     args = parser.parse_args(argv)
-    page = build_page(args.results, args.cards)
-    try:
-        shown = args.out.resolve().relative_to(ROOT)
-    except ValueError:
-        shown = args.out
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
-        if current != page:
-            print(f"{shown} is out of date with the JSON it is built from: run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(page, encoding="utf-8")
-    print(f"wrote {shown}")
-    return 0
+    return write_or_check(build_page(args.results, args.cards), args.out, args.check, COMMAND, "the JSON it is built from")
 
 
 if __name__ == "__main__":
