@@ -54,7 +54,10 @@ def build_generator(
     Dense to (H/4, W/4, 4*width), then transposed convolutions with
     2*width (stride 1), width (stride 2) and ``channels`` (stride 2, tanh)
     filters; BatchNorm and LeakyReLU after every hidden layer. With the
-    defaults this is the source article's generator, 2,330,945 parameters.
+    defaults this is the source article's layer stack (2,330,945 parameters),
+    with its defects fixed: a linear projection (the article puts a ReLU before
+    the BatchNorm and LeakyReLU) and the same LeakyReLU slope, 0.2, everywhere
+    (docs/source_article.md).
 
     Args:
         latent_dim: size of the noise vector z.
