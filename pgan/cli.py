@@ -356,7 +356,9 @@ def main(argv=None) -> int:
     _printable_output()
     args = build_parser().parse_args(argv)
     quiet_tensorflow()
-    # pgan's warnings (skipped folder entries, a model saved by a newer Keras) as one plain line each
+    # pgan's warnings (skipped folder entries, a model saved by a newer Keras) as one plain line each,
+    # for this command only (a notebook that calls main keeps its own format afterwards)
+    saved_format = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *rest, **kwargs: (
         f"pgan {args.command}: warning: {message}\n")
     try:
@@ -371,6 +373,8 @@ def main(argv=None) -> int:
         kept = _INTERRUPTED.get(args.command, "Nothing was written.")
         print(f"pgan {args.command}: interrupted. {kept}", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = saved_format
 
 
 if __name__ == "__main__":
