@@ -9,11 +9,11 @@ LAB_ARGS ?=
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
 
-.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench bench-recipes results clean
+.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench bench-recipes results figures book clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_welcome.ipynb"
-	@echo "make test       ruff + unit tests + every notebook under nbval in quick mode"
+	@echo "make test       ruff + unit tests + every notebook under nbval in quick mode + the book (make book)"
 	@echo "make unit       unit tests only"
 	@echo "make notebooks  notebooks only (quick mode)"
 	@echo "make notebook-refs  re-record the expected outputs of the notebooks' checked cells"
@@ -23,12 +23,14 @@ help:
 	@echo "make bench      training/generation throughput benchmark (JSON in benchmarks/results/)"
 	@echo "make bench-recipes  the same for every training recipe against its plain model (about 20 min)"
 	@echo "make results    docs/results.md, the page of measured numbers, from benchmarks/results/ and the model cards"
+	@echo "make figures    the notebooks' committed figures (docs/figures/NN_*/), from benchmarks/figures/*.py"
+	@echo "make book       the course as an HTML book, every notebook executed in quick mode: build/book/index.html"
 	@echo "make clean      remove caches and build outputs (keeps .venv)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,jax]"
+	$(PY) -m pip install --quiet -e ".[dev,jax,docs]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -37,7 +39,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_welcome.ipynb
 
 lint: $(STAMP)
-	$(PY) -m ruff check pgan tests benchmarks notebooks
+	$(PY) -m ruff check pgan tests benchmarks notebooks docs
 	$(PY) -m pytest -q tests/test_notebooks_clean.py
 
 format: $(STAMP)
@@ -58,9 +60,10 @@ notebook-refs: $(STAMP)
 	$(NB_ENV) $(PY) tests/nbval_refs.py record notebooks/[0-9]*.ipynb
 
 test: $(STAMP)
-	$(PY) -m ruff check pgan tests benchmarks notebooks
+	$(PY) -m ruff check pgan tests benchmarks notebooks docs
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory notebooks
+	$(MAKE) --no-print-directory book
 
 # Student copies drop the cells tagged "solution"; instructor copies keep every cell (docs/workshop.md).
 handouts: $(STAMP)
@@ -78,6 +81,16 @@ bench-recipes: $(STAMP)
 # docs/results.md, the page every quoted number comes from (standard library only; --check says whether it is up to date).
 results: $(STAMP)
 	$(PY) benchmarks/results_page.py
+
+# Each script in benchmarks/figures/ draws one notebook's figures into docs/figures/NN_name/
+# (the training ones train for about a minute: run them on an idle machine).
+figures: $(STAMP)
+	@for script in benchmarks/figures/*.py; do echo "$$script"; $(PY) $$script || exit 1; done
+
+# Jupyter Book (the docs extra) executes every notebook in quick mode (outputs cached by cell source
+# in build/book-src/) and writes build/book/; then every notebook page is checked for its figures.
+book: $(STAMP)
+	$(PY) docs/book/build.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs notebooks/.nbval

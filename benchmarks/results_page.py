@@ -48,6 +48,9 @@ WRITTEN_BY = {
     "--truncation 2.0 1.5 1.0 0.7 --json benchmarks/results/conditional_truncation.json`",
     "discriminator_overfit.json": "`python benchmarks/discriminator_overfit.py RUN ... --json "
     "benchmarks/results/discriminator_overfit.json`",
+    "first_gan.json": "`python benchmarks/first_gan.py` (one run per call; the study's runs with `--name`, "
+    "the recipes' with `--recipe`)",
+    "notebook_times.json": "`python benchmarks/notebook_times.py`",
     "photo_memory.json": "`python benchmarks/photo_memory.py --compare-with REV --out "
     "benchmarks/results/photo_memory.json`",
 }
@@ -701,7 +704,78 @@ def sec_photo_memory(data):
     return how, table(header, rows)
 
 
+def _first_gan_score(run, num):
+    return (run.get("scores") or {}).get(str(num)) or ({"fcd": run.get("fcd"), "classes_present":
+            run.get("classes_present"), "precision": run.get("precision"), "recall": run.get("recall")}
+            if run.get("num", 2000) == num else {})
+
+
+def sec_first_gan(data):
+    runs = data["runs"]
+    references = [r for r in runs if r.get("generator")]
+    recipe_runs = [r for r in runs if r["settings"].get("recipe")]
+    study = [r for r in runs if not r["settings"].get("recipe") and not r.get("generator")]
+    how = f"{cell(data['what'])} {cell(data.get('how', ''))}"
+    parts = []
+    if recipe_runs:
+        rows = [
+            [cell(r["name"]), code(r["settings"]["recipe"]), f_s(r["settings"]["seconds"]),
+             f_int(r["settings"].get("seed")), f_int(r["steps"]), f_s(r["train_seconds"]),
+             f_fcd(_first_gan_score(r, 2000).get("fcd")), f_fcd(_first_gan_score(r, 10000).get("fcd")),
+             f_int(_first_gan_score(r, 2000).get("classes_present")),
+             f_dec(3)(_first_gan_score(r, 2000).get("precision")), f_dec(3)(_first_gan_score(r, 2000).get("recall")),
+             code(r["grid"]) if r.get("grid") else DASH]
+            for r in recipe_runs
+        ]
+        parts.append("### The recipes, as the notebook trains them\n\n" + table(
+            ["run", "recipe", "budget s", "seed", "steps", "trained s", "FCD (N=2,000)", "FCD (N=10,000)",
+             "classes present", "precision", "recall", "grid"], rows))
+    if study:
+        def model(r):
+            m = r.get("model", {})
+            text = f"G{m.get('g_width')}/D{m.get('d_width')} k{m.get('kernel_size')} z{m.get('latent_dim')}"
+            extras = [f"{r['settings'].get('steps_per_execution')} steps/call"
+                      if (r["settings"].get("steps_per_execution") or 1) > 1 else "",
+                      "XLA" if r["settings"].get("jit_compile") else "",
+                      f"dropout {r['settings']['dropout']}" if r["settings"].get("dropout", 0.3) != 0.3 else "",
+                      f"beta_2 {r['settings']['beta_2']}" if r["settings"].get("beta_2", 0.999) != 0.999 else ""]
+            return ", ".join([text] + [e for e in extras if e])
+
+        rows = [
+            [cell(r["name"]), f_s(r["settings"].get("seconds")), model(r),
+             f_int(r.get("batch_size", r["settings"].get("batch_size"))),
+             f_auto("lr", r["settings"].get("lr")), f_auto("ema", r["settings"].get("ema_decay")),
+             cell(r["settings"].get("update", DASH)), f_int(r["steps"]),
+             f_fcd(_first_gan_score(r, 2000).get("fcd")), f_int(_first_gan_score(r, 2000).get("classes_present")),
+             f_dec(3)(_first_gan_score(r, 2000).get("precision")), f_dec(3)(_first_gan_score(r, 2000).get("recall")),
+             cell(r.get("note", ""))]
+            for r in sorted(study, key=lambda r: (r["settings"].get("seconds", 0),
+                                                  _first_gan_score(r, 2000).get("fcd") or 1e9))
+        ]
+        parts.append("### The study, best first within each budget (seed 0)\n\n" + table(
+            ["run", "budget s", "model", "batch", "learning rate", "EMA decay", "update", "steps", "FCD (N=2,000)",
+             "classes present", "precision", "recall", "note"], rows))
+    if references:
+        rows = [[cell(r["name"]), code(r["generator"]), f_fcd(_first_gan_score(r, 2000).get("fcd")),
+                 f_fcd(_first_gan_score(r, 10000).get("fcd")), f_int(_first_gan_score(r, 2000).get("classes_present"))]
+                for r in references]
+        parts.append("### For comparison: generators scored the same way\n\n" + table(
+            ["generator", "file", "FCD (N=2,000)", "FCD (N=10,000)", "classes present"], rows))
+    return how, "\n\n".join(parts)
+
+
+def sec_notebook_times(data):
+    how = (f"{cell(data['what'])} {cell(data.get('how', ''))} Measured on {hardware_label(data.get('hardware', {}))}.")
+    rows = [
+        [code(r["notebook"]), f_s(r.get("quick_seconds")), f_s(r.get("full_seconds")), cell(r.get("full_source", ""))]
+        for r in data["notebooks"]
+    ]
+    return how, table(["notebook", "quick mode s", "full mode s", "full mode measured"], rows)
+
+
 RENDERERS = {
+    "notebook_times.json": ("Notebook times", sec_notebook_times),
+    "first_gan.json": ("First GAN", sec_first_gan),
     "train_throughput.json": ("Training throughput on the CPU", sec_train_throughput),
     "recipe_throughput.json": ("Throughput of each recipe on the CPU", sec_recipe_throughput),
     "recipes.json": ("The recipe study", sec_recipes),

@@ -126,6 +126,62 @@ class SampleGrid(keras.callbacks.Callback):
             save_gif(frames, self.output_dir / "progress.gif")
 
 
+class StepSnapshots(keras.callbacks.Callback):
+    """Every ``every`` training steps, keep the generator's images of fixed noise and the losses.
+
+    For runs shorter than an epoch (a one-minute first GAN), where :class:`SampleGrid`
+    would draw once. Keeps everything in memory: ``steps``, ``images`` (one array of
+    ``num_examples`` images in [-1, 1] per snapshot, the first before training) and
+    ``logs`` (the metrics Keras reports at that step: averages over the epoch so far).
+    Images come from ``sampling_generator``, the EMA average where the GAN has one
+    (a conditional GAN draws the classes in turn).
+    A per-step hook makes Keras wait for each step's results, which costs nothing
+    that matters on a CPU; leave it out of long GPU runs.
+
+    Args:
+        every: steps between two snapshots (counted by the generator's optimizer, so
+            a resumed run continues the count).
+        num_examples: images per snapshot.
+        seed: seed of the fixed noise.
+
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+
+    def __init__(self, every: int = 150, num_examples: int = 16, seed: int = 0):
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive number of steps, got {every!r}.")
+        self.every, self.num_examples, self.seed = every, num_examples, seed
+        self.steps: list[int] = []
+        self.images: list[np.ndarray] = []
+        self.logs: list[dict] = []
+
+    def _step(self) -> int:
+        return int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
+
+    def _keep(self, logs=None):
+        generator = getattr(self.model, "sampling_generator", self.model.generator)
+        self.steps.append(self._step())
+        self.images.append(keras.ops.convert_to_numpy(generator(self.inputs, training=False)))
+        self.logs.append({key: float(value) for key, value in (logs or {}).items()})
+
+    def on_train_begin(self, logs=None):
+        rng = np.random.default_rng(self.seed)
+        self.noise = rng.standard_normal((self.num_examples, self.model.latent_dim)).astype("float32")
+        self.inputs = self.noise
+        num_classes = getattr(self.model, "num_classes", None)
+        if num_classes:  # a conditional GAN: the classes in turn
+            self.inputs = [self.noise, (np.arange(self.num_examples) % num_classes).astype("int32")]
+        if not self.steps:
+            self._keep()
+
+    def on_train_batch_end(self, batch, logs=None):
+        # With steps_per_execution > 1 Keras calls this every few steps: keep the first call past
+        # each multiple of `every`.
+        if self._step() // self.every > self.steps[-1] // self.every:
+            self._keep(logs)
+
+
 class StopOnNonFinite(keras.callbacks.Callback):
     """Stop training with a clear error when a loss becomes NaN or infinite.
 

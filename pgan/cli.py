@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="training and generation throughput, as JSON")
     bench_what = bench.add_mutually_exclusive_group()
-    bench_what.add_argument("--model", choices=["dcgan", "workshop"], default=None, help="default dcgan")
+    bench_what.add_argument("--model", choices=["dcgan", "workshop", "first"], default=None, help="default dcgan")
     bench_what.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                             help="a training recipe, built as `pgan train --recipe` builds it, timed "
                                  "against its plain model (default batch size: the recipe's)")

@@ -20,7 +20,7 @@ from pathlib import Path
 from pgan.recipes import RECIPES
 from pgan.settings import attributes_doc, non_negative_float, positive_int, resume_keys, setting
 
-PRESETS = ("dcgan", "workshop")  # pgan.models.PRESETS (a test keeps the two equal)
+PRESETS = ("dcgan", "workshop", "first")  # pgan.models.PRESETS (a test keeps the two equal)
 LOSSES = ("gan", "hinge", "wasserstein", "least_squares", "relativistic")  # pgan.losses.LOSS_FAMILIES
 CONDITIONAL_HEADS = ("projection", "acgan", "projection_ac")  # pgan.models.CONDITIONAL_HEADS
 UPDATES = ("alternating", "simultaneous")
@@ -87,8 +87,8 @@ class ObjectiveConfig:
 class TrainConfig(ObjectiveConfig):
     """Settings of a GAN training run: the objective's (:class:`ObjectiveConfig`) and the run's."""
 
-    preset: str = setting("dcgan", "model: dcgan (the article's) or workshop (smaller, faster on a CPU)",
-                          flag="--model", choices=PRESETS, resume=True)
+    preset: str = setting("dcgan", "model: dcgan (the article's), workshop (half its width) or first "
+                          "(a quarter: a first GAN on a CPU)", flag="--model", choices=PRESETS, resume=True)
     epochs: int = setting(50, "passes over the training images", type=positive_int)
     batch_size: int = setting(256, "images per step (the global batch under a strategy)", type=positive_int,
                               resume=True)

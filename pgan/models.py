@@ -14,10 +14,12 @@ from keras import layers, ops
 
 # Named model sizes. "dcgan" is the source article's model, corrected; "workshop"
 # halves every width and uses a 64-d latent so that a laptop CPU trains it
-# several times faster (see benchmarks/ for the measured speed-up).
+# several times faster; "first" quarters the widths, for a first GAN that draws
+# products within a minute on a CPU (benchmarks/first_gan.py, docs/results.md).
 PRESETS = {
     "dcgan": {"latent_dim": 100, "g_width": 64, "d_width": 64, "kernel_size": 5},
     "workshop": {"latent_dim": 64, "g_width": 32, "d_width": 32, "kernel_size": 5},
+    "first": {"latent_dim": 64, "g_width": 16, "d_width": 16, "kernel_size": 5},
 }
 
 # The discriminator heads of a class-conditional GAN (build_conditional_discriminator).
@@ -243,7 +245,7 @@ def build_gan_models(
     dropout: float = 0.3,
     spectral_norm: bool = False,
 ):
-    """Build ``(generator, discriminator)`` for a named preset ("dcgan" or "workshop").
+    """Build ``(generator, discriminator)`` for a named preset ("dcgan", "workshop" or "first").
 
     ``conditional`` (one of :data:`CONDITIONAL_HEADS`) builds the class-conditional pair
     (:func:`build_conditional_generator`, :func:`build_conditional_discriminator`)

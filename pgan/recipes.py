@@ -26,6 +26,14 @@ RECIPES = {
         "preset": "dcgan", "epochs": 20, "batch_size": 64, "loss": "wasserstein", "gp_weight": 10.0,
         "n_critic": 5, "learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9, "dropout": 0.0,
     },
+    # The learner's first GAN (notebook 05): the smallest preset, small batches, Adam at ten times the
+    # usual rate, a short EMA, 8 steps per compiled call (on a CPU the step's fixed cost dominates a
+    # model this small, so many cheap steps win). It draws all ten classes after one minute on a
+    # 2-core CPU (benchmarks/first_gan.py; docs/results.md).
+    "first": {
+        "preset": "first", "epochs": 30, "batch_size": 32, "learning_rate": 2e-3, "ema_decay": 0.995,
+        "steps_per_execution": 8,
+    },
     # For a 2-core laptop CPU: the small model, the article's losses with Adam at twice the usual rate,
     # a short EMA. In 5 minutes on 2 idle cores: FCD 31.3 (run workshop_lr4_5min), where the rate 2e-4
     # got 38.7, sngan's settings 48.7

@@ -13,6 +13,8 @@ import random
 import sys
 
 QUICK_ENV_VAR = "PGAN_QUICK"
+CLASS_ENV_VAR = "PGAN_CLASS"
+_TRUE = {"1", "true", "yes", "on"}
 
 
 def is_quick() -> bool:
@@ -22,8 +24,21 @@ def is_quick() -> bool:
     training steps on a small subset. It is what CI runs. Full mode (the default)
     trains for real. Taught in notebooks/00_welcome.ipynb.
     """
-    value = os.environ.get(QUICK_ENV_VAR, "").strip().lower()
-    return value in {"1", "true", "yes", "on"}
+    return os.environ.get(QUICK_ENV_VAR, "").strip().lower() in _TRUE
+
+
+def run_mode() -> str:
+    """How long the training notebooks train: "quick", "class" or "full".
+
+    "quick" (``PGAN_QUICK=1``): about a minute per notebook on a CPU, what CI runs.
+    "class" (``PGAN_CLASS=1``): the few minutes a workshop can wait for, in the
+    notebooks that train a GAN (notebook 05's first GAN trains for 5 minutes).
+    "full" (neither): training for real. Quick mode wins when both are set.
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    if is_quick():
+        return "quick"
+    return "class" if os.environ.get(CLASS_ENV_VAR, "").strip().lower() in _TRUE else "full"
 
 
 @contextlib.contextmanager

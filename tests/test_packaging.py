@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+import pgan
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -52,3 +54,14 @@ def test_quiet_tensorflow_hides_the_start_up_lines():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "2.0"
     assert "oneDNN" not in out.stderr and "cuda" not in out.stderr.lower()
+
+
+@pytest.mark.parametrize(
+    "quick, klass, mode",
+    [("1", "", "quick"), ("1", "1", "quick"), ("", "1", "class"), ("0", "yes", "class"), ("", "", "full"),
+     ("0", "0", "full")],
+)
+def test_run_mode_reads_the_two_switches(monkeypatch, quick, klass, mode):
+    monkeypatch.setenv("PGAN_QUICK", quick)
+    monkeypatch.setenv("PGAN_CLASS", klass)
+    assert pgan.run_mode() == mode

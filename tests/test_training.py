@@ -364,3 +364,18 @@ def test_recorded_weights_of_a_mixed_float16_gan_map_its_loss_scale_optimizers(t
     paths = [path for path, _, _ in layout if "optimizer" in path]
     assert paths == ["d_optimizer", "d_optimizer/inner_optimizer", "g_optimizer", "g_optimizer/inner_optimizer"]
     assert_same_h5(h5_contents(tmp_path / "saved.weights.h5"), h5_contents(tmp_path / "recorded.weights.h5"))
+
+
+def test_step_snapshots_keep_images_and_losses_every_n_steps(tiny_images):
+    from pgan.callbacks import StepSnapshots
+
+    gan = GAN(*models.build_gan_models("workshop"), seed=0, ema_decay=0.9)
+    gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
+    snapshots = StepSnapshots(every=2, num_examples=4)
+    gan.fit(data.to_model_range(tiny_images[:5 * 16]), batch_size=16, epochs=1, verbose=0, callbacks=[snapshots])
+    assert snapshots.steps == [0, 2, 4]
+    assert [im.shape for im in snapshots.images] == [(4, 28, 28, 1)] * 3
+    assert snapshots.logs[0] == {} and set(snapshots.logs[1]) >= {"d_loss", "g_loss"}
+    assert not np.allclose(snapshots.images[0], snapshots.images[-1])  # the generator learned something
+    with pytest.raises(ValueError, match="every must be a positive number of steps"):
+        StepSnapshots(every=0)

@@ -15,10 +15,10 @@ from pgan.exercises._common import (
     scalar,
 )
 
-__all__ = ["check_discriminator_step"]
+__all__ = ["check_discriminator_step", "check_ema_half_life", "check_ema_update"]
 
 
-# --- 05 Training on GPU --------------------------------------------------------------------
+# --- 05 Training your first GAN --------------------------------------------------------------------
 
 
 def _tiny_gan_inputs():
@@ -85,3 +85,67 @@ def check_discriminator_step(step_fn) -> bool:
         return report(False, f"returned {got:.4f}, but the discriminator loss before the update was {want:.4f}: "
                               "return discriminator_loss(real_logits, fake_logits) from inside the step.")
     return report(True, "only the discriminator's weights changed, and its loss on this batch went down.")
+
+
+def _ema_case():
+    rng = np.random.default_rng(0)
+    ema = [rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(5).astype(np.float32)]
+    weights = [rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(5).astype(np.float32)]
+    return ema, weights
+
+
+@checker
+def check_ema_update(update_fn) -> bool:
+    """Exercise (05): ``update_fn(ema_weights, weights, decay)`` returns the new averaged weights.
+
+    The average moves toward the trained weights: ``decay * ema + (1 - decay) * w`` for each array.
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    ema, weights = _ema_case()
+    decay = 0.9
+    kept = [a.copy() for a in ema]
+    got = call_answer(update_fn, [a.copy() for a in ema], [w.copy() for w in weights], decay)
+    if not isinstance(got, (list, tuple)) or len(got) != len(ema):
+        return report(False, f"return a list of {len(ema)} arrays (one per weight), got {type(got).__name__}.")
+    got = [np.asarray(g, dtype=np.float64) for g in got]
+    for g, a in zip(got, ema, strict=True):
+        if g.shape != a.shape:
+            return report(False, f"an averaged weight has shape {g.shape}, expected {a.shape}.")
+    want = [decay * a + (1 - decay) * w for a, w in zip(kept, weights, strict=True)]
+    swapped = [(1 - decay) * a + decay * w for a, w in zip(kept, weights, strict=True)]
+
+    def close(xs, ys):
+        return all(np.allclose(x, y, rtol=1e-5, atol=1e-6) for x, y in zip(xs, ys, strict=True))
+
+    if close(got, want):
+        return report(True, "each averaged weight moved 10% of the way toward the trained one (decay 0.9).")
+    if close(got, swapped):
+        return report(False, "decay and 1 - decay are swapped: the average keeps `decay` of itself and "
+                             "takes 1 - decay of the new weights.")
+    if close(got, weights):
+        return report(False, "you returned the trained weights: the average should move only part of the way.")
+    if close(got, kept):
+        return report(False, "the average did not move: add (1 - decay) times the trained weights.")
+    return report(False, "not the update decay * ema + (1 - decay) * w (for decay 0.9, the first value "
+                         f"should be {want[0].flat[0]:.4f}, got {got[0].flat[0]:.4f}).")
+
+
+@checker
+def check_ema_half_life(half_life_fn) -> bool:
+    """Exercise (05): ``half_life_fn(decay)``: after how many steps an update's weight in the EMA halves.
+
+    Taught in notebooks/05_training_on_gpu.ipynb.
+    """
+    for decay in (0.5, 0.9, 0.99, 0.999):
+        want = np.log(0.5) / np.log(decay)
+        got = scalar(call_answer(half_life_fn, decay), "one number of steps")
+        if np.isclose(got, want, rtol=1e-3):
+            continue
+        if np.isclose(got, 1.0 / (1.0 - decay), rtol=1e-3):
+            return report(False, f"1 / (1 - d) = {got:.0f} is the average's time constant (where a weight "
+                                 "has fallen to 1/e), not its half-life: solve d^k = 1/2.")
+        if np.isclose(got, -want, rtol=1e-3):
+            return report(False, "the sign is wrong: log(d) is negative, so k = log(1/2) / log(d) is positive.")
+        return report(False, f"for decay {decay} got {got:.4g}, expected {want:.4g}: solve d^k = 1/2 for k.")
+    return report(True, f"d = 0.99 halves in {np.log(0.5) / np.log(0.99):.0f} steps, d = 0.999 in "
+                        f"{np.log(0.5) / np.log(0.999):.0f}.")

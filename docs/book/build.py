@@ -1,0 +1,152 @@
+"""Build the course as a static HTML book, readable offline: ``build/book/index.html``.
+
+    python docs/book/build.py            # assemble, execute (quick mode), build, check
+    python docs/book/build.py --check    # only check an existing build/book
+
+The book's source is assembled in ``build/book-src/`` with the repository's layout
+(``README.md``, ``notebooks/``, ``docs/`` with its figures), so the links between
+notebooks, docs pages and figures work unchanged. Jupyter Book (the ``docs`` extra)
+executes every notebook in quick mode, caching outputs by cell source, and writes
+the HTML. The check then makes sure that every notebook has its page, that each
+notebook page shows its committed figures and its plots, that every image a page
+refers to exists, and that no cell failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "build" / "book-src"
+OUT = ROOT / "build" / "book"
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+def _copy_if_changed(src: Path, dest: Path) -> None:
+    if dest.exists() and filecmp.cmp(src, dest, shallow=False):
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dest)
+
+
+def assemble(source: Path = SOURCE) -> list[Path]:
+    """Copy the book's files into ``source`` (only those that changed); return the notebooks."""
+    wanted = {ROOT / "README.md": source / "README.md"}
+    for name in ("_config.yml", "_toc.yml"):
+        wanted[CONFIG_DIR / name] = source / name
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for path in notebooks:
+        wanted[path] = source / "notebooks" / path.name
+    for path in sorted((ROOT / "docs").rglob("*")):
+        if path.is_file() and CONFIG_DIR not in path.parents:
+            wanted[path] = source / path.relative_to(ROOT)
+    for src, dest in wanted.items():
+        _copy_if_changed(src, dest)
+    for folder in (source / "notebooks", source / "docs"):  # files deleted from the repository
+        for path in folder.rglob("*"):
+            if path.is_file() and path not in wanted.values() and "runs" not in path.parts \
+                    and "outputs" not in path.parts:
+                path.unlink()
+    return [source / "notebooks" / p.name for p in notebooks]
+
+
+def build(source: Path = SOURCE, out: Path = OUT) -> None:
+    """Run Jupyter Book on ``source`` and put the HTML in ``out``."""
+    env = {**os.environ, "PGAN_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+    command = [sys.executable, "-m", "jupyter_book", "build", str(source), "--builder", "html"]
+    subprocess.run(command, check=True, env=env, cwd=source)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(source / "_build" / "html", out)
+
+
+class _Page(html.parser.HTMLParser):
+    """The images, executed outputs and error outputs of one HTML page."""
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[str] = []
+        self.outputs = 0
+        self.errors = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img" and attrs.get("src"):
+            self.images.append(attrs["src"])
+        classes = (attrs.get("class") or "").split()
+        self.outputs += "cell_output" in classes
+        self.errors += "traceback" in classes or "output_error" in classes
+
+
+_FIGURE_LINK = re.compile(r"\]\((\.\./docs/figures/[^)\s]+)\)")
+
+
+def figures_of(notebook) -> list[str]:
+    """The committed figures a notebook's markdown shows (``../docs/figures/...`` links)."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return _FIGURE_LINK.findall(text)
+
+
+def check(out: Path = OUT, notebooks=None) -> list[str]:
+    """What is wrong with the built book (an empty list when nothing is)."""
+    notebooks = notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if not (out / "index.html").exists():
+        return [f"{out / 'index.html'} is missing: run `make book`."]
+    problems = []
+    for notebook in notebooks:
+        stem = Path(notebook).stem
+        page_path = out / "notebooks" / f"{stem}.html"
+        if not page_path.exists():
+            problems.append(f"{stem}: no page (notebooks/{stem}.html).")
+            continue
+        page = _Page()
+        page.feed(page_path.read_text(encoding="utf-8"))
+        shown = {Path(src.split("#")[0]).name for src in page.images}
+        figures = figures_of(notebook)
+        if not figures:
+            problems.append(f"{stem}: the notebook's markdown shows no figure from docs/figures/.")
+        for figure in figures:
+            name = Path(figure)
+            # Sphinx copies each image to _images/, adding a number to a name already taken.
+            if not any(s == name.name or (s.startswith(name.stem) and s.endswith(name.suffix)) for s in shown):
+                problems.append(f"{stem}: its page does not show {figure}.")
+        for src in page.images:
+            if "://" in src:
+                problems.append(f"{stem}: image {src} is not local (the book must read offline).")
+            elif not src.startswith("data:") and not (page_path.parent / src.split("#")[0]).resolve().exists():
+                problems.append(f"{stem}: image {src} does not exist.")
+        if not page.outputs:
+            problems.append(f"{stem}: the page has no executed output.")
+        if page.errors:
+            problems.append(f"{stem}: {page.errors} cell(s) show an error.")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check build/book")
+    args = parser.parse_args(argv)
+    if not args.check:
+        assemble()
+        build()
+    problems = check()
+    for problem in problems:
+        print("book:", problem)
+    if not problems:
+        print(f"book: {OUT / 'index.html'} ({len(list(OUT.rglob('*.html')))} pages), every notebook "
+              "page with its figures, no failed cell")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
