@@ -32,6 +32,8 @@ REFERENCES = {
     "check_generator": lambda: models.build_generator(width=8),
     "check_discriminator": lambda: models.build_discriminator(width=8),
     "check_discriminator_step": None,  # defined below
+    "check_ema_update": lambda ema, w, d: [d * a + (1 - d) * b for a, b in zip(ema, w, strict=True)],
+    "check_ema_half_life": lambda d: math.log(0.5) / math.log(d),
     "check_frechet_1d": lambda a, b: metrics.frechet_distance(a[:, None], b[:, None]),
     "check_depth_to_space": superres.depth_to_space,
     "check_psnr": fidelity.psnr,

@@ -4,7 +4,8 @@
     python docs/book/build.py --check    # only check an existing build/book
 
 The book's source is assembled in ``build/book-src/`` with the repository's layout
-(``README.md``, ``notebooks/``, ``docs/`` with its figures), so the links between
+(``README.md``, ``notebooks/``, ``docs/`` with its figures, the data page and the shipped
+models' sample grids and cards), so the links between
 notebooks, docs pages and figures work unchanged. Jupyter Book (the ``docs`` extra)
 executes every notebook in quick mode, caching outputs by cell source, and writes
 the HTML. The check then makes sure that every notebook has its page, that each
@@ -49,9 +50,14 @@ def assemble(source: Path = SOURCE) -> list[Path]:
     for path in sorted((ROOT / "docs").rglob("*")):
         if path.is_file() and CONFIG_DIR not in path.parents:
             wanted[path] = source / path.relative_to(ROOT)
+    # The README's pictures and links: the data page, the shipped models' samples and cards.
+    data_files = [ROOT / "data" / "README.md", *sorted((ROOT / "data" / "pretrained").glob("*.png")),
+                  *sorted((ROOT / "data" / "pretrained").glob("*.json"))]
+    for path in data_files:
+        wanted[path] = source / path.relative_to(ROOT)
     for src, dest in wanted.items():
         _copy_if_changed(src, dest)
-    for folder in (source / "notebooks", source / "docs"):  # files deleted from the repository
+    for folder in (source / "notebooks", source / "docs", source / "data"):  # files deleted from the repository
         for path in folder.rglob("*"):
             if path.is_file() and path not in wanted.values() and "runs" not in path.parts \
                     and "outputs" not in path.parts:
