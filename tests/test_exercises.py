@@ -34,6 +34,9 @@ REFERENCES = {
     "check_discriminator_step": None,  # defined below
     "check_ema_update": lambda ema, w, d: [d * a + (1 - d) * b for a, b in zip(ema, w, strict=True)],
     "check_ema_half_life": lambda d: math.log(0.5) / math.log(d),
+    "check_conditional_input": lambda z, e, y: z * ops.take(e, y, axis=0),
+    "check_truncation": lambda w, psi, m: m + psi * (w - m),
+    "check_transposed_output_size": lambda n, k, s, p: n * s if p == "same" else n * s + max(k - s, 0),
     "check_frechet_1d": lambda a, b: metrics.frechet_distance(a[:, None], b[:, None]),
     "check_depth_to_space": superres.depth_to_space,
     "check_psnr": fidelity.psnr,

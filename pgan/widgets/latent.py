@@ -32,9 +32,10 @@ def latent_directions(
     usually changes several things at once, and some barely change anything.
 
     ``method="judge"`` (the default) finds the directions along which the
-    *products* change most, GANSpace-style (Härkönen et al. 2020) with the
-    judge's 128 features (``pgan.judge``) in place of the generator's activations.
-    PCA of the latents themselves would be useless: z is drawn from an isotropic
+    *products* change most, as the judge's 128 features (``pgan.judge``) see
+    them: a least-squares regression of the features on z, then an SVD of that
+    map. (GANSpace, Härkönen et al. 2020, instead runs PCA on the generator's
+    own activations.) PCA of the latents themselves would be useless: z is drawn from an isotropic
     normal, every direction has variance 1. So:
 
     1. draw ``num_samples`` latents, generate their images, read the judge's features f;
@@ -129,8 +130,8 @@ def truncate_noise(z, truncation: float) -> np.ndarray:
     Smaller latents sit where the generator saw most of its training noise, so
     they give more typical, cleaner products, and less variety: at 0 every
     product is the one of the mean latent z = 0. (BigGAN's version redraws the
-    entries with |z| above a threshold instead; scaling, as in StyleGAN's psi,
-    moves smoothly all the way to the mean.)
+    entries with |z| above a threshold instead; StyleGAN scales its intermediate
+    latent w around an estimate of w's mean, where z's mean here is simply 0.)
     """
     if (
         isinstance(truncation, bool)
