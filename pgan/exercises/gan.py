@@ -18,7 +18,13 @@ from pgan.exercises._common import (
     scalar,
 )
 
-__all__ = ["check_discriminator_loss", "check_generator_loss", "check_generator", "check_discriminator"]
+__all__ = [
+    "check_discriminator_loss",
+    "check_generator_loss",
+    "check_transposed_output_size",
+    "check_generator",
+    "check_discriminator",
+]
 
 
 # --- 03 GAN theory -------------------------------------------------------------------------
@@ -77,6 +83,56 @@ def check_generator_loss(loss_fn) -> bool:
 # --- 04 Building the DCGAN -----------------------------------------------------------------
 
 
+# (input size n, kernel k, stride s, padding) -> Keras' Conv2DTranspose output size; k >= s throughout
+# (for k < s the stamps leave gaps, and frameworks disagree on whether the last gap counts).
+_TRANSPOSED_CASES = [(7, 5, 1, "same", 7), (7, 5, 2, "same", 14), (14, 5, 2, "same", 28),
+                     (2, 3, 2, "valid", 5), (7, 4, 2, "valid", 16), (7, 5, 2, "valid", 17),
+                     (5, 3, 3, "valid", 15), (4, 2, 2, "valid", 8)]
+
+# Typical wrong answers, each with the hint that diagnoses it.
+_TRANSPOSED_MISTAKES = [
+    (lambda n, k, s, p: -(-n // s) if p == "same" else (n - k) // s + 1,
+     "that is a convolution's output size, which shrinks the image; a transposed convolution "
+     "enlarges it by the stride."),
+    (lambda n, k, s, p: n * s,
+     "right for 'same', but 'valid' keeps every stamp whole, so the last stamp sticks out "
+     "k - s pixels past n * s."),
+    (lambda n, k, s, p: (n - 1) * s + k,
+     "right for 'valid', but 'same' crops the output to exactly n * s."),
+    (lambda n, k, s, p: n * s if p == "same" else n * s + k,
+     "one stamp too many: the n stamps start at 0, s, ..., (n - 1) * s, so the last one ends at "
+     "(n - 1) * s + k."),
+    (lambda n, k, s, p: n if p == "same" else n + k - 1,
+     "the stride is missing: the stamps are s pixels apart."),
+]
+
+
+@checker
+def check_transposed_output_size(output_size_fn) -> bool:
+    """Exercise (04): ``output_size_fn(n, kernel_size, stride, padding)`` of a Conv2DTranspose.
+
+    ``padding`` is "same" or "valid"; the cases have kernel_size >= stride.
+    Taught in notebooks/04_building_dcgan.ipynb.
+    """
+    answers = []
+    for size, kernel, stride, padding, _ in _TRANSPOSED_CASES:
+        got = call_answer(output_size_fn, size, kernel, stride, padding)
+        if np.ndim(got) != 0 or isinstance(got, (str, bytes, bool)):
+            return report(False, f"return one whole number, got {got!r} for n={size}, k={kernel}, "
+                                 f"s={stride}, padding={padding!r}.")
+        answers.append(float(got))
+    wants = [float(case[-1]) for case in _TRANSPOSED_CASES]
+    if answers == wants:
+        return report(True, f"all {len(wants)} cases match Keras' Conv2DTranspose.")
+    for mistake, hint in _TRANSPOSED_MISTAKES:
+        if answers == [float(mistake(*case[:4])) for case in _TRANSPOSED_CASES]:
+            return report(False, hint)
+    got, case = next((a, c) for a, w, c in zip(answers, wants, _TRANSPOSED_CASES, strict=True) if a != w)
+    size, kernel, stride, padding, want = case
+    return report(False, f"n={size}, k={kernel}, s={stride}, padding {padding!r}: got {got:g}, expected "
+                         f"{want}. Picture the stamps: one per input pixel, s pixels apart, each k wide.")
+
+
 def _as_model(model):
     import keras
 
@@ -112,14 +168,21 @@ def check_generator(build_fn, latent_dim: int = 100) -> bool:
     return report(True, f"(4, {latent_dim}) -> (4, 28, 28, 1) in [-1, 1], {model.count_params():,} parameters.")
 
 
+_PROBE_SCALE = 1000.0
+
+
 def _probe_images() -> np.ndarray:
-    """16 images in [-1, 1] and beyond: products on black, noise, and noise scaled up 20 times."""
+    """16 images in [-1, 1] and far beyond: products on black, noise, and noise scaled up 1000 times.
+
+    An untrained logit head can give small positive scores to every ordinary image; scaled up
+    1000 times, the images push any logit out of [0, 1], while a probability stays inside.
+    """
     rng = np.random.default_rng(0)
     products = np.full((6, 28, 28, 1), -1.0, np.float32)
     for i, image in enumerate(products):
         image[4 + i : 24 - i, 6:22] = rng.uniform(0.0, 1.0)
     noise = rng.uniform(-1.0, 1.0, (5, 28, 28, 1)).astype(np.float32)
-    return np.concatenate([products, noise, 20.0 * noise]).astype(np.float32)
+    return np.concatenate([products, noise, _PROBE_SCALE * noise]).astype(np.float32)
 
 
 def _final_activation(model) -> str | None:
@@ -163,7 +226,7 @@ def check_discriminator(build_fn) -> bool:
         return report(False, "the last layer applies a ReLU: a logit is any real number, negative for "
                               "'fake'; use Dense(1) with no activation.")
     if out.min() >= 0.0 and out.max() <= 1.0:
-        return report(False, "every output lies in [0, 1], even for images scaled up 20 times: that looks "
+        return report(False, f"every output lies in [0, 1], even for images scaled up {_PROBE_SCALE:.0f} times: that looks "
                               "like a probability. Output the logit (no sigmoid); pgan's losses take logits.")
     if np.ptp(out) < 1e-6:
         return report(False, "every image gets the same score: the output does not depend on the image.")
