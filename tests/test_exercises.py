@@ -34,6 +34,10 @@ REFERENCES = {
     "check_discriminator_step": None,  # defined below
     "check_ema_update": lambda ema, w, d: [d * a + (1 - d) * b for a, b in zip(ema, w, strict=True)],
     "check_ema_half_life": lambda d: math.log(0.5) / math.log(d),
+    "check_images_of_class": lambda images, labels, class_names, name: images[labels == class_names.index(name)],
+    "check_count_parameters": lambda model: sum(int(np.prod(w.shape)) for w in model.weights),
+    "check_to_uint8": lambda x: np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8),
+    "check_conv_parameters": lambda k, c, f: k * k * c * f + f,
     "check_conditional_input": lambda z, e, y: z * ops.take(e, y, axis=0),
     "check_truncation": lambda w, psi, m: m + psi * (w - m),
     "check_transposed_output_size": lambda n, k, s, p: n * s if p == "same" else n * s + max(k - s, 0),
