@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from keras import layers, ops
 
-from pgan import exercises, fidelity, losses, metrics, models, superres, widgets
+from pgan import exercises, fidelity, losses, metrics, models, restore, superres, widgets
 
 
 def feedback(capsys) -> str:
@@ -38,6 +38,9 @@ REFERENCES = {
     "check_count_parameters": lambda model: sum(int(np.prod(w.shape)) for w in model.weights),
     "check_to_uint8": lambda x: np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8),
     "check_conv_parameters": lambda k, c, f: k * k * c * f + f,
+    "check_precision": lambda real, fake, k: metrics.manifold_metrics(real, fake, k)["precision"],
+    "check_icnr": lambda sub_kernel, r: np.tile(sub_kernel, (1, 1, 1, r * r)),
+    "check_diffusion_fill": restore.diffusion_fill,
     "check_conditional_input": lambda z, e, y: z * ops.take(e, y, axis=0),
     "check_truncation": lambda w, psi, m: m + psi * (w - m),
     "check_transposed_output_size": lambda n, k, s, p: n * s if p == "same" else n * s + max(k - s, 0),
