@@ -3,21 +3,10 @@ reference, rejects a stub and diagnoses each typical mistake with its own hint, 
 
 import numpy as np
 import pytest
+from exercise_feedback import feedback, not_implemented
 from keras import ops
 
 from pgan import exercises, restore, superres
-
-
-def feedback(capsys) -> str:
-    """The one line a check printed."""
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, f"expected one line of feedback, got {out!r}"
-    return out
-
-
-def not_implemented(*args):
-    raise NotImplementedError("replace this line with your answer")
-
 
 # --- 07: ICNR ---------------------------------------------------------------------------------
 
