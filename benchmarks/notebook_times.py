@@ -61,7 +61,8 @@ def run_notebook(path: Path, mode: str, timeout: int) -> float:
                 os.environ[key] = value
 
 
-TIME_LINE = re.compile(r"\*\*Time:\*\* quick mode [^\n]*?on a 2-core CPU")
+TIME_LINE = re.compile(r"\*\*Time:\*\* quick mode [^\n]*")
+LINK = "([measured](../docs/results.md#notebook-times))"
 README_ROW = re.compile(r"^(\| \[(\d\d) [^|]*\]\(notebooks/(\d\d_[a-z0-9_]+)\.ipynb\) \| [^|]* \| )([^|]*)( \| )([^|]*)( \|)$",
                         re.M)
 
@@ -69,15 +70,18 @@ README_ROW = re.compile(r"^(\| \[(\d\d) [^|]*\]\(notebooks/(\d\d_[a-z0-9_]+)\.ip
 def phrase(seconds) -> str:
     """A measured time as the notebooks and README quote it: '45 s', '3 min', 'not measured'."""
     if seconds is None:
-        return "not measured"
+        return "not timed"
     if seconds < 120:
         return f"{max(5, round(seconds / 5) * 5)} s"
     return f"{round(seconds / 60)} min"
 
 
 def time_line(row: dict) -> str:
-    return (f"**Time:** quick mode about {phrase(row.get('quick_seconds'))}, full mode "
-            f"{'about ' if row.get('full_seconds') else ''}{phrase(row.get('full_seconds'))} on a 2-core CPU")
+    """The Overview's line: both modes where both were timed."""
+    quick = f"**Time:** quick mode about {phrase(row.get('quick_seconds'))}"
+    if row.get("full_seconds"):
+        return f"{quick}, full mode about {phrase(row['full_seconds'])} on a 2-core CPU {LINK}."
+    return f"{quick} on a 2-core CPU {LINK}; full mode not timed yet."
 
 
 def sync(results: dict, check: bool = False) -> list[str]:
@@ -97,7 +101,7 @@ def sync(results: dict, check: bool = False) -> list[str]:
                 new = TIME_LINE.sub(time_line(row), cell.source)
                 changed, cell.source = changed or new != cell.source, new
         if not found:
-            differ.append(f"{path.stem}: no '**Time:** quick mode ... on a 2-core CPU' line in its Overview")
+            differ.append(f"{path.stem}: no '**Time:** quick mode ...' line in its Overview")
         elif changed:
             differ.append(f"{path.stem}: its **Time:** line")
             if not check:

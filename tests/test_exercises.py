@@ -68,6 +68,16 @@ def gradient_penalty_reference(critic, real_images, fake_images):
 
 
 REFERENCES["check_gradient_penalty"] = gradient_penalty_reference
+
+
+def power_iteration_reference(matrix, u):
+    """The reference answer of notebook 09's exercise 2: one power iteration, then sigma."""
+    v = matrix @ u / np.linalg.norm(matrix @ u)
+    u = matrix.T @ v
+    return np.linalg.norm(u), u / np.linalg.norm(u)
+
+
+REFERENCES["check_power_iteration"] = power_iteration_reference
 CHECKERS = sorted(name for name in dir(exercises) if name.startswith("check_"))
 
 

@@ -12,7 +12,7 @@ spec.loader.exec_module(notebook_times)
 
 def test_phrases_round_like_a_reader_would():
     assert [notebook_times.phrase(s) for s in (1.2, 44, 47.6, 119, 121, 1500, None)] == [
-        "5 s", "45 s", "50 s", "120 s", "2 min", "25 min", "not measured"]
+        "5 s", "45 s", "50 s", "120 s", "2 min", "25 min", "not timed"]
 
 
 def test_every_quoted_time_matches_the_measured_file():

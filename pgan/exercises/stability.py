@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from pgan.exercises._common import (
+    Failed,
     call_answer,
     checker,
     fixed_logits,
@@ -15,7 +16,7 @@ from pgan.exercises._common import (
     scalar,
 )
 
-__all__ = ["check_gradient_penalty", "check_hinge_loss"]
+__all__ = ["check_gradient_penalty", "check_hinge_loss", "check_power_iteration"]
 
 
 # --- 09 Stabilizing training ---------------------------------------------------------------
@@ -163,3 +164,84 @@ def check_hinge_loss(loss_fn) -> bool:
         if np.isclose(got, value, rtol=1e-5, atol=1e-5):
             return report(False, hint)
     return report(False, f"got {got:.4f}, expected {want:.4f}: mean relu(1 - real) + mean relu(1 + fake).")
+
+
+def _as_vector(value) -> np.ndarray:
+    """A numpy or Keras array as a flat float64 numpy vector."""
+    from keras import ops
+
+    if not isinstance(value, np.ndarray):
+        value = ops.convert_to_numpy(value)
+    return np.asarray(value, dtype=np.float64).reshape(-1)
+
+
+def _power_step(matrix, u):
+    """One reference step: v = W u / ||W u||, then u' = W^T v / ||W^T v||; sigma = ||W^T v||."""
+    v = matrix @ u
+    v = v / np.linalg.norm(v)
+    w = matrix.T @ v
+    return float(np.linalg.norm(w)), w / np.linalg.norm(w)
+
+
+@checker
+def check_power_iteration(step_fn) -> bool:
+    """Exercise (09): ``step_fn(matrix, u) -> (sigma, new_u)``, one step of power iteration.
+
+    With W of shape (m, n) and a unit vector u of length n: v = W u / ||W u||,
+    u' = W^T v / ||W^T v||, and sigma = ||W^T v|| (or ||W u'||), the estimate of W's
+    largest singular value that spectral normalisation divides by. Checked on one
+    step from a fixed u, then on 30 steps against the exact value from an SVD.
+    Taught in notebooks/09_stabilizing_training.ipynb.
+    """
+    rng = np.random.default_rng(9)
+    left, _ = np.linalg.qr(rng.normal(size=(12, 12)))
+    right, _ = np.linalg.qr(rng.normal(size=(7, 7)))
+    singular_values = np.array([3.0, 1.5, 1.0, 0.8, 0.5, 0.3, 0.1])
+    matrix = left[:, :7] @ np.diag(singular_values) @ right.T  # W is 12 x 7, sigma(W) = 3
+    u0 = rng.normal(size=7)
+    u0 /= np.linalg.norm(u0)
+
+    def call(u):
+        result = call_answer(step_fn, matrix.copy(), u.copy())
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise Failed("return two things, (sigma, new_u): the estimate and the vector for the next call.")
+        sigma = scalar(result[0], "one number as sigma")
+        new_u = _as_vector(result[1])
+        return sigma, new_u
+
+    sigma, u1 = call(u0)
+    if u1.shape == (12,):
+        return report(False, "new_u has length 12, the length of v = W u: return u' = W^T v / ||W^T v||, "
+                              "length 7 like the u you were given.")
+    if u1.shape != (7,):
+        return report(False, f"new_u has {u1.size} numbers, expected 7 (the length of u).")
+    want_sigma, want_u = _power_step(matrix, u0)
+    if np.allclose(u1, u0, atol=1e-6):
+        return report(False, "new_u is the u you were given: return the refined vector, so the next call "
+                              "continues from it.")
+    if not np.isclose(np.linalg.norm(u1), 1.0, rtol=1e-4):
+        return report(False, f"new_u has length {np.linalg.norm(u1):.3f}: divide it by its norm, or it grows or "
+                              "shrinks with every call.")
+    if np.isclose(sigma, np.linalg.norm(matrix), rtol=1e-4):
+        return report(False, "that is the Frobenius norm, sqrt(sum of all sigma_i^2); the spectral norm is the "
+                              "largest singular value alone.")
+    if np.isclose(sigma, np.linalg.norm(matrix.T @ (matrix @ u0)), rtol=1e-4):
+        return report(False, "sigma = ||W^T W u|| is about sigma squared: normalise v = W u / ||W u|| before "
+                              "you multiply by W^T.")
+    if not np.allclose(u1, want_u, atol=1e-5) and not np.allclose(u1, -want_u, atol=1e-5):
+        if np.isclose(sigma, singular_values[0], rtol=1e-6):
+            return report(False, "that is the exact answer (an SVD?): do one step of power iteration per call, "
+                                  "as SpectralNorm does at every training call.")
+        return report(False, "new_u is not W^T v / ||W^T v|| with v = W u / ||W u||.")
+    accepted = (want_sigma, float(np.linalg.norm(matrix @ u1)), float(np.linalg.norm(matrix @ u0)))
+    if not any(np.isclose(sigma, value, rtol=1e-4) for value in accepted):
+        return report(False, f"new_u is right but sigma = {sigma:.4f} after one step, expected {want_sigma:.4f}: "
+                              "sigma = ||W^T v|| (or ||W new_u||).")
+    u = u1
+    for _ in range(29):
+        sigma, u = call(u)
+    if not np.isclose(sigma, singular_values[0], rtol=1e-3):
+        return report(False, f"after 30 calls sigma is {sigma:.4f}, but the largest singular value is "
+                              f"{singular_values[0]:.4f}: feed each call the u the previous one returned.")
+    return report(True, f"one step gives {want_sigma:.3f}, 30 steps {sigma:.4f}: the largest singular value, 3, "
+                         "without an SVD.")
