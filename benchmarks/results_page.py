@@ -767,10 +767,11 @@ def sec_first_gan(data):
 def sec_notebook_times(data):
     how = (f"{cell(data['what'])} {cell(data.get('how', ''))} Measured on {hardware_label(data.get('hardware', {}))}.")
     rows = [
-        [code(r["notebook"]), f_s(r.get("quick_seconds")), f_s(r.get("full_seconds")), cell(r.get("full_source", ""))]
+        [code(r["notebook"]), f_s(r.get("quick_seconds")), f_s(r.get("full_seconds")),
+         cell(r.get("full_source") or r.get("full_note", ""))]
         for r in data["notebooks"]
     ]
-    return how, table(["notebook", "quick mode s", "full mode s", "full mode measured"], rows)
+    return how, table(["notebook", "quick mode s", "full mode s", "full mode: how measured"], rows)
 
 
 RENDERERS = {
