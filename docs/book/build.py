@@ -68,8 +68,13 @@ def assemble(source: Path = SOURCE) -> list[Path]:
 def build(source: Path = SOURCE, out: Path = OUT) -> None:
     """Run Jupyter Book on ``source`` and put the HTML in ``out``."""
     env = {**os.environ, "PGAN_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
-    command = [sys.executable, "-m", "jupyter_book", "build", str(source), "--builder", "html"]
-    subprocess.run(command, check=True, env=env, cwd=source)
+    # Jupyter Book 1 runs as its console script (it has no ``python -m jupyter_book``).
+    executable = Path(sys.executable).with_name("jupyter-book")
+    if not executable.exists():
+        raise SystemExit(f"book: {executable} is missing: install the docs extra (pip install -e \".[docs]\").")
+    command = [str(executable), "build", str(source), "--builder", "html"]
+    if subprocess.run(command, env=env, cwd=source).returncode != 0:
+        raise SystemExit("book: Jupyter Book failed (its messages are above).")
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(source / "_build" / "html", out)
