@@ -31,8 +31,8 @@ def run_mode() -> str:
     """How long the training notebooks train: "quick", "class" or "full".
 
     "quick" (``PGAN_QUICK=1``): about a minute per notebook on a CPU, what CI runs.
-    "class" (``PGAN_CLASS=1``): the few minutes a workshop can wait for, in the
-    notebooks that train a GAN (notebook 05's first GAN trains for 5 minutes).
+    "class" (``PGAN_CLASS=1``): the few minutes a workshop can wait for (notebook
+    05 then trains the workshop recipe for 5 minutes instead of ``first`` for 1).
     "full" (neither): training for real. Quick mode wins when both are set.
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
