@@ -74,3 +74,12 @@ def test_the_toc_lists_every_notebook():
     toc = (ROOT / "docs" / "book" / "_toc.yml").read_text()
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"file: notebooks/{path.stem}\n" in toc, f"{path.stem} is not in docs/book/_toc.yml"
+
+
+@pytest.mark.parametrize(
+    "jupyter, expected",
+    [("Use-quick-mode", "use-quick-mode"), ("Penalise-D's-gradient-(WGAN-GP)", "penalise-ds-gradient-wgan-gp"),
+     ("Average-the-generator's-weights-(EMA)", "average-the-generators-weights-ema")],
+)
+def test_jupyterlab_heading_links_become_the_books_anchors(jupyter, expected):
+    assert book.book_anchor(jupyter) == expected

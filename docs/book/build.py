@@ -39,6 +39,31 @@ def _copy_if_changed(src: Path, dest: Path) -> None:
     shutil.copy2(src, dest)
 
 
+# A link to a heading as JupyterLab writes it, "#Heading-text-(with-parens)", possibly after a
+# notebook's name; the book's anchors are GitHub-style slugs instead ("#heading-text-with-parens").
+_JUPYTER_ANCHOR = re.compile(r"\]\(((?:[\w.-]+\.ipynb)?)#((?:[^()\s]|\([^()\s]*\))+)\)")
+
+
+def book_anchor(jupyter_anchor: str) -> str:
+    """The book's anchor of a heading that JupyterLab links as ``jupyter_anchor``."""
+    text = jupyter_anchor.replace("-", " ").lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _notebook_for_book(src: Path, dest: Path) -> None:
+    """Copy a notebook, with its JupyterLab heading links rewritten to the book's anchors."""
+    notebook = json.loads(src.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            cell["source"] = _JUPYTER_ANCHOR.sub(
+                lambda m: f"]({m.group(1)}#{book_anchor(m.group(2))})", text)
+    text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    if not dest.exists() or dest.read_text(encoding="utf-8") != text:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="utf-8")
+
+
 def assemble(source: Path = SOURCE) -> list[Path]:
     """Copy the book's files into ``source`` (only those that changed); return the notebooks."""
     wanted = {ROOT / "README.md": source / "README.md"}
@@ -56,7 +81,10 @@ def assemble(source: Path = SOURCE) -> list[Path]:
     for path in data_files:
         wanted[path] = source / path.relative_to(ROOT)
     for src, dest in wanted.items():
-        _copy_if_changed(src, dest)
+        if src.suffix == ".ipynb":
+            _notebook_for_book(src, dest)
+        else:
+            _copy_if_changed(src, dest)
     for folder in (source / "notebooks", source / "docs", source / "data"):  # files deleted from the repository
         for path in folder.rglob("*"):
             if path.is_file() and path not in wanted.values() and "runs" not in path.parts \
