@@ -51,6 +51,7 @@ WRITTEN_BY = {
     "first_gan.json": "`python benchmarks/first_gan.py` (one run per call; the study's runs with `--name`, "
     "the recipes' with `--recipe`)",
     "notebook_times.json": "`python benchmarks/notebook_times.py`",
+    "flow_vs_gan.json": "`python benchmarks/flow_vs_gan.py` (its `command` field gives the options)",
     "photo_memory.json": "`python benchmarks/photo_memory.py --compare-with REV --out "
     "benchmarks/results/photo_memory.json`",
 }
@@ -774,9 +775,34 @@ def sec_notebook_times(data):
     return how, table(["notebook", "quick mode s", "full mode s", "full mode: how measured"], rows)
 
 
+def sec_flow_vs_gan(data):
+    config = data.get("config", {})
+    how = (f"{cell(data['what'])} The flow model: preset {code(config.get('preset', DASH))}, batch "
+           f"{config.get('batch_size', DASH)}, learning rate {config.get('learning_rate', DASH)}, guidance "
+           f"{config.get('guidance', DASH)}, trained on {hardware_label(data.get('hardware', {}))}; command "
+           f"{code(data.get('command', DASH))}. The GANs are the shipped models, trained on a GPU, scored the "
+           "same way here. Sampling time per image is at the N of the row, on the machine above.")
+
+    def row(label, m):
+        return [label, f_fcd(m.get("fcd")), f_dec(3)(m.get("precision")), f_dec(3)(m.get("recall")),
+                f_dec(3)(m.get("coverage")), f_int(m.get("classes_present")), f_bool(m.get("memorization_flag")),
+                f_int(m.get("num")), f_dec(3)(m.get("sample_ms_per_image"))]
+
+    rows = [row(f"flow, {steps} Euler steps", m) for steps, m in sorted(data["steps"].items(), key=lambda kv: int(kv[0]))]
+    rows += [row(code(name) + " (one forward pass)", m) for name, m in data.get("gans", {}).items()]
+    parts = [table(["model", "FCD", "precision", "recall", "coverage", "classes present", "memorization flag",
+                    "N", "ms per image"], rows)]
+    if data.get("curve"):
+        parts.append("### The flow model's training curve\n\n" + table(
+            ["training minutes", "steps", "FCD"],
+            [[f_dec(1)(p["train_minutes"]), f_int(p["train_steps"]), f_fcd(p["fcd"])] for p in data["curve"]]))
+    return how, "\n\n".join(parts)
+
+
 RENDERERS = {
     "notebook_times.json": ("Notebook times", sec_notebook_times),
     "first_gan.json": ("First GAN", sec_first_gan),
+    "flow_vs_gan.json": ("Flow matching against the GANs", sec_flow_vs_gan),
     "train_throughput.json": ("Training throughput on the CPU", sec_train_throughput),
     "recipe_throughput.json": ("Throughput of each recipe on the CPU", sec_recipe_throughput),
     "recipes.json": ("The recipe study", sec_recipes),

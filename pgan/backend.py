@@ -47,13 +47,24 @@ def accelerator_memory_bytes() -> int | None:
     return int(stats["bytes_limit"]) if stats.get("bytes_limit") else None
 
 
-def check_supported(mixed_precision: str | None = None, strategy: str | None = None) -> None:
+def check_supported(mixed_precision: str | None = None, strategy: str | None = None,
+                    distribution: str | None = None) -> None:
     """Refuse settings this backend cannot train with, saying what to use instead.
 
     mixed_float16 needs the loss scaling pgan does on TensorFlow; bfloat16 keeps
     float32's range and needs none, so JAX trains with it too. ``tf.distribute``
-    strategies are TensorFlow's.
+    strategies are TensorFlow's; ``keras.distribution`` (``distribution=``) is JAX's
+    in pgan (:mod:`pgan.distributed`).
     """
+    if distribution is not None and not is_jax():
+        raise ValueError(
+            f"distribution={distribution!r} (keras.distribution) runs on JAX in pgan; the Keras backend is "
+            f"{NAME!r}. Set KERAS_BACKEND=jax, or on TensorFlow use strategy='mirrored' (one machine's GPUs) "
+            "or 'multi_worker' (several machines)."
+        )
+    if distribution is not None and strategy is not None:
+        raise ValueError("distribution= (JAX) and strategy= (TensorFlow) are two engines for the same thing: "
+                         "give one.")
     if is_tensorflow():
         return
     if mixed_precision is not None and not (mixed_precision == "mixed_bfloat16" and is_jax()):
@@ -64,8 +75,8 @@ def check_supported(mixed_precision: str | None = None, strategy: str | None = N
         )
     if strategy is not None:
         raise ValueError(
-            f"strategy={strategy!r} is TensorFlow only in pgan; the Keras backend is {NAME!r}. Drop the "
-            "option, or unset KERAS_BACKEND to train on TensorFlow."
+            f"strategy={strategy!r} is TensorFlow only in pgan; the Keras backend is {NAME!r}. On JAX use "
+            "distribution='data_parallel' (keras.distribution), or unset KERAS_BACKEND to train on TensorFlow."
         )
 
 
@@ -117,6 +128,11 @@ def host_copy(arrays) -> list[np.ndarray]:
         import jax
 
         arrays = jax.device_get(list(arrays))
+    elif is_tensorflow():
+        import tensorflow as tf
+
+        # a tf.distribute variable (MultiWorkerMirroredStrategy's) has no __array__: read its local copy
+        arrays = [a.read_value() if isinstance(a, tf.distribute.DistributedValues) else a for a in arrays]
     host = [np.asarray(keras.ops.convert_to_numpy(a)) for a in arrays]
     return [a if a.flags.owndata else a.copy() for a in host]
 

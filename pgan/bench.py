@@ -207,6 +207,41 @@ def run_recipe_benchmark(recipe: str, batch_size: int | None = None, steps: int 
     }
 
 
+def run_flow_benchmark(batch_size: int | None = None, steps: int = 30, sample_steps=(8, 32)) -> dict:
+    """Training and sampling speed of the flow model (``pgan train --recipe flow``; :mod:`pgan.diffusion`).
+
+    ``train_img_per_s`` is timed as for a GAN (``fit()`` on cached batches). A flow
+    model makes an image in ``n`` network evaluations where a GAN's generator takes
+    one, so the sampling speed is given per step count: ``sample_ms_per_image`` for
+    each of ``sample_steps`` (Euler steps; twice the evaluations with guidance).
+    """
+    from pgan import diffusion
+    from pgan.config import TrainConfig
+
+    config = TrainConfig.from_recipe("flow", **({"batch_size": batch_size} if batch_size else {}))
+    model = diffusion.build_flow(config)
+    speed = _fit_speed(model, _images(config.batch_size, steps), config.batch_size)
+    network = model.sampling_network
+    diffusion.sample(network, config.batch_size, steps=1, seed=0)  # compiles the network's call
+    per_image = {}
+    for count in sample_steps:
+        start = time.perf_counter()
+        diffusion.sample(network, config.batch_size, steps=count, seed=0)
+        per_image[str(count)] = round(1000 * (time.perf_counter() - start) / config.batch_size, 3)
+    return {
+        "model": "flow",
+        "batch_size": config.batch_size,
+        "steps": steps,
+        "parameters": network.count_params(),
+        "train_img_per_s": round(speed, 1),
+        "sample_ms_per_image": per_image,
+        **backend.versions(),
+        "device": (backend.gpu_devices() or ["cpu"])[0],
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_cores": os.cpu_count(),
+    }
+
+
 # The TrainConfig settings that change what a training step computes (learning rates do not).
 _STEP_SETTINGS = ("loss", "n_critic", "gp_weight", "r1_weight", "spectral_norm", "dropout", "ema_decay",
                   "augment", "conditional", "update")

@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from pgan import rundir
+from pgan import distributed, rundir
 from pgan._keras_saving import record_weights, weights_layout, write_recorded_weights
 
 
@@ -83,22 +83,28 @@ class SampleGrid(keras.callbacks.Callback):
         seed: seed of the fixed noise.
         every: save every this many epochs.
         background: write the PNG on a worker thread (False: before the next epoch).
+        write: False in the processes of a multi-process run other than the chief: they
+            draw and write nothing (the chief draws from its own copy of the generator).
 
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
 
-    def __init__(self, output_dir, num_examples: int = 64, seed: int = 0, every: int = 1, background: bool = True):
+    def __init__(self, output_dir, num_examples: int = 64, seed: int = 0, every: int = 1, background: bool = True,
+                 write: bool = True):
         super().__init__()
         self.output_dir = Path(output_dir)
         self.num_examples = num_examples
         self.seed = seed
         self.every = every
         self.background = background
+        self.write = write
         self.noise = None
+        self._local = None
         self.writer = BackgroundWriter("pgan-sample-grid")
 
     def on_train_begin(self, logs=None):
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        if self.write:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(self.seed)
         self.noise = rng.standard_normal((self.num_examples, self.model.latent_dim)).astype("float32")
         self.inputs, self.ncols = self.noise, None
@@ -111,7 +117,11 @@ class SampleGrid(keras.callbacks.Callback):
         if (epoch + 1) % self.every == 0:
             from pgan.plotting import save_grid
 
+            if not self.write:
+                return
             generator = getattr(self.model, "sampling_generator", self.model.generator)
+            if distributed.is_multi_process():
+                generator = self._local = distributed.local_copy(generator, self._local)
             images = keras.ops.convert_to_numpy(generator(self.inputs, training=False))
             self.writer.submit(save_grid, images, self.output_dir / f"epoch_{epoch + 1:04d}.png", self.ncols)
             if not self.background:
@@ -122,7 +132,7 @@ class SampleGrid(keras.callbacks.Callback):
 
         self.writer.wait()
         frames = sorted(self.output_dir.glob("epoch_*.png"))
-        if frames:
+        if frames and self.write:
             save_gif(frames, self.output_dir / "progress.gif")
 
 
@@ -247,23 +257,41 @@ class TimeLimit(keras.callbacks.Callback):
     is the host's, so on JAX the steps already queued (32 at most on the CPU) still
     run after the limit. The epoch's recorded time includes them.
 
+    In a run of several processes each has its own clock, and all must stop at the
+    same step: give ``agree`` (:meth:`pgan.distributed.Placement.agree`, the chief's
+    answer in every process); the limit is then checked every ``agree_every`` batches.
+
     Args:
         minutes: the budget; None: no limit.
         already_spent: seconds of training already done (from the run's history).
+        agree: a function from this process's answer to the run's (None: one process).
+        agree_every: batches between two checks when ``agree`` is given.
     """
 
-    def __init__(self, minutes: float | None, already_spent: float = 0.0):
+    def __init__(self, minutes: float | None, already_spent: float = 0.0, agree=None, agree_every: int = 20):
         super().__init__()
         self.budget = None if minutes is None else 60.0 * float(minutes)
         self.already_spent = float(already_spent)
         self.reached = self.budget is not None and self.already_spent >= self.budget
+        self.agree = agree
+        self.agree_every = agree_every
         self._start = None
+        self._batches = 0
 
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
+        self._batches = 0
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.budget is not None and self.already_spent + time.perf_counter() - self._start >= self.budget:
+        if self.budget is None:
+            return
+        spent = self.already_spent + time.perf_counter() - self._start >= self.budget
+        if self.agree is not None:
+            self._batches += 1
+            if self._batches % self.agree_every:
+                return
+            spent = self.agree(spent)
+        if spent:
             self.reached = True
             self.model.stop_training = True
 
@@ -299,10 +327,14 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         keep: how many checkpoints to keep.
         background: write the files on a worker thread (False: before the next epoch).
         min_interval_seconds: write a checkpoint at most this often (0: after every epoch).
+        write: False in the processes of a multi-process run other than the chief: they
+            restore from the run folder and keep the history, and write nothing.
     """
 
-    def __init__(self, run_dir, keep: int = 2, background: bool = True, min_interval_seconds: float = 0.0):
+    def __init__(self, run_dir, keep: int = 2, background: bool = True, min_interval_seconds: float = 0.0,
+                 write: bool = True):
         super().__init__()
+        self.write = write
         self.run_dir = Path(run_dir)
         self.keep = keep
         self.background = background
@@ -383,6 +415,12 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             logs["epoch_seconds"], self._epoch_start = now - self._epoch_start, now
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
+        if self.background and self._layout is None:  # the variables stay the same during one fit
+            # In every process, even one that writes nothing: the walk makes a throw-away optimizer, and
+            # under a multi-process engine making a variable is a step of every process.
+            self._layout = weights_layout(self.model) or False
+        if not self.write:
+            return
         history_text = json.dumps(self.history, indent=1)  # this epoch's copy
         if not self._due(epoch):  # through the writer: after any checkpoint job still running
             self.writer.submit(rundir.atomic_write_text, self.run_dir / "history.json", history_text)
@@ -390,8 +428,6 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         name = f"epoch_{epoch + 1:04d}.weights.h5"
         state = {"epoch": epoch + 1, "checkpoint": f"checkpoints/{name}", "history": self.history}
         texts = json.dumps(state, indent=1), history_text
-        if self.background and self._layout is None:  # the variables stay the same during one fit
-            self._layout = weights_layout(self.model) or False
         entries = record_weights(self._layout) if self.background and self._layout else None
         if entries is None:  # synchronous: save_weights reads the model now
             self.writer.wait()

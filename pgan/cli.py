@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 from pgan import settings
-from pgan.config import TrainConfig
+from pgan.config import FLOW_PRESETS, TrainConfig
 from pgan.recipes import RECIPES
 
 
@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
         "training settings", "pgan.config.TrainConfig (docs/settings.md). A --recipe's values replace the "
         "defaults shown; the options you give override both.")
     settings.add_arguments(group, TrainConfig)
+    several = train.add_argument_group(
+        "several processes", "--distribution data_parallel across machines (JAX): start the same command on each, "
+        "with its own --process-id (docs/distributed.md). Defaults: KERAS_DISTRIBUTION_JOB_ADDRESSES, "
+        "KERAS_DISTRIBUTION_NUM_PROCESSES, KERAS_DISTRIBUTION_PROCESS_ID.")
+    several.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="process 0's address and a free port")
+    several.add_argument("--num-processes", type=settings.positive_int, default=None, help="processes in the run")
+    several.add_argument("--process-id", type=int, default=None, help="this process's id, 0 to N-1 (0 writes the files)")
     train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
 
@@ -57,10 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="conditional generators: draw only this class (0-9)")
     which.add_argument("--class-name", default=None,
                        help="conditional generators: draw only this class, by name (e.g. Sneaker)")
+    sample.add_argument("--steps", type=settings.positive_int, default=None,
+                        help="flow models: Euler steps from noise to image (default: the model's own)")
 
     bench = sub.add_parser("bench", help="training and generation throughput, as JSON")
     bench_what = bench.add_mutually_exclusive_group()
-    bench_what.add_argument("--model", choices=["dcgan", "workshop", "first"], default=None, help="default dcgan")
+    bench_what.add_argument("--model", choices=["dcgan", "workshop", "first", "flow"], default=None,
+                            help="default dcgan; flow: the flow model's training and sampling (recipe flow)")
     bench_what.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                             help="a training recipe, built as `pgan train --recipe` builds it, timed "
                                  "against its plain model (default batch size: the recipe's)")
@@ -82,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="N, 129 to 10000 (default 10000): images generated, or the first N of --images",
     )
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed of --generator")
+    evaluate.add_argument("--steps", type=settings.positive_int, default=None,
+                          help="flow models: Euler steps from noise to image (default: the model's own)")
     evaluate.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
 
     upscale = sub.add_parser("upscale", help="enlarge product photos 2x or 4x with a super-resolution model")
@@ -144,9 +156,17 @@ def _cmd_train(args) -> int:
 
     config = train_config_from_args(args)
     catalog = data.load_fashion_mnist(args.data_dir)
-    history = runs.train_gan(config, args.out, images=catalog.x_train, labels=catalog.y_train, verbose=args.verbose)
-    done = len(history.get("d_loss", []))
-    print(f"Trained {done} epochs; generator: {args.out / 'generator.keras'}; samples: {args.out / 'samples'}")
+    if config.preset in FLOW_PRESETS:  # not a GAN: pgan.diffusion's flow-matching model
+        from pgan.diffusion import train_flow
+
+        history = train_flow(config, args.out, images=catalog.x_train, labels=catalog.y_train, verbose=args.verbose)
+        model_file = args.out / "flow.keras"
+    else:
+        history = runs.train_gan(config, args.out, images=catalog.x_train, labels=catalog.y_train,
+                                 verbose=args.verbose)
+        model_file = args.out / "generator.keras"
+    done = len(history.get("epoch_seconds", []))
+    print(f"Trained {done} epochs; model: {model_file}; samples: {args.out / 'samples'}")
     return 0
 
 
@@ -165,7 +185,7 @@ def _cmd_sample(args) -> int:
     labels = args.class_id
     if args.class_name is not None:
         labels = data.class_index(args.class_name)
-    images = sampling.generate_images(generator, args.num, seed=args.seed, labels=labels)
+    images = sampling.generate_images(generator, args.num, seed=args.seed, labels=labels, steps=args.steps)
     if suffix == ".npy":
         rundir.atomic_write(args.out, lambda tmp: np.save(tmp, data.to_unit_range(images)))
     else:
@@ -177,7 +197,9 @@ def _cmd_sample(args) -> int:
 def _cmd_bench(args) -> int:
     from pgan import bench
 
-    if args.recipe:
+    if args.model == "flow" or args.recipe == "flow":
+        result = bench.run_flow_benchmark(args.batch_size, steps=args.steps)
+    elif args.recipe:
         result = bench.run_recipe_benchmark(args.recipe, args.batch_size, steps=args.steps)
     else:
         result = bench.run_benchmark(args.model or "dcgan", args.batch_size or 128, steps=args.steps)
@@ -213,7 +235,7 @@ def _cmd_evaluate(args) -> int:
             print(f"Scoring the first {args.num} of the {len(images)} images in {args.images}")
         result = metrics.evaluate_images(images[: args.num], pixel_range="unit")
     else:
-        result = metrics.evaluate_generator(args.generator, num=args.num, seed=args.seed)
+        result = metrics.evaluate_generator(args.generator, num=args.num, seed=args.seed, steps=args.steps)
     print(metrics.format_report(result))
     print(f"scored in {result['seconds']:.1f} s (real-data features included)")
     if args.json:
@@ -344,6 +366,27 @@ def _printable_output() -> None:
                 pass
 
 
+def _start_engines(args) -> None:
+    """What must happen before any TensorFlow or JAX operation runs: joining a multi-process run."""
+    if args.command != "train":
+        return
+    from pgan.config import PROCESS_ENV_VARS
+
+    processes = (args.coordinator, args.num_processes, args.process_id)
+    joins = any(value is not None for value in processes) or any(os.environ.get(name) for name in PROCESS_ENV_VARS)
+    if joins and args.distribution is None:
+        raise ValueError("--coordinator, --num-processes and --process-id (or KERAS_DISTRIBUTION_*) join the "
+                         "processes of a run with --distribution data_parallel: add it, or drop them.")
+    if args.strategy == "multi_worker" or joins:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from pgan import distributed
+
+        if joins:
+            distributed.initialize(*processes)
+        else:
+            distributed.multi_worker_strategy()
+
+
 def main(argv=None) -> int:
     """Entry point of the ``pgan`` console script.
 
@@ -355,13 +398,14 @@ def main(argv=None) -> int:
 
     _printable_output()
     args = build_parser().parse_args(argv)
-    quiet_tensorflow()
     # pgan's warnings (skipped folder entries, a model saved by a newer Keras) as one plain line each,
     # for this command only (a notebook that calls main keeps its own format afterwards)
     saved_format = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *rest, **kwargs: (
         f"pgan {args.command}: warning: {message}\n")
     try:
+        _start_engines(args)
+        quiet_tensorflow()
         return COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError, RuntimeError) as err:
         if os.environ.get("PGAN_DEBUG"):

@@ -20,10 +20,17 @@ from pathlib import Path
 from pgan.recipes import RECIPES
 from pgan.settings import attributes_doc, non_negative_float, positive_int, resume_keys, setting
 
-PRESETS = ("dcgan", "workshop", "first")  # pgan.models.PRESETS (a test keeps the two equal)
+GAN_PRESETS = ("dcgan", "workshop", "first")  # pgan.models.PRESETS (a test keeps the two equal)
+FLOW_PRESETS = ("flow", "flow_small")  # pgan.diffusion.runs.PRESETS: flow-matching U-Nets, not GANs
+PRESETS = (*GAN_PRESETS, *FLOW_PRESETS)
 LOSSES = ("gan", "hinge", "wasserstein", "least_squares", "relativistic")  # pgan.losses.LOSS_FAMILIES
 CONDITIONAL_HEADS = ("projection", "acgan", "projection_ac")  # pgan.models.CONDITIONAL_HEADS
 UPDATES = ("alternating", "simultaneous")
+STRATEGIES = ("mirrored", "multi_worker")  # pgan.distributed.STRATEGIES (a test keeps the two equal)
+DISTRIBUTIONS = ("data_parallel",)  # pgan.distributed.DISTRIBUTIONS
+PROCESS_ENV_VARS = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
+                    "KERAS_DISTRIBUTION_PROCESS_ID")
+"""Where a process of a multi-process JAX run finds the coordinator, the process count and its id."""
 
 
 def _check_positive_int(name: str, value) -> None:
@@ -87,8 +94,9 @@ class ObjectiveConfig:
 class TrainConfig(ObjectiveConfig):
     """Settings of a GAN training run: the objective's (:class:`ObjectiveConfig`) and the run's."""
 
-    preset: str = setting("dcgan", "model: dcgan (the article's), workshop (half its width) or first "
-                          "(a quarter: a first GAN on a CPU)", flag="--model", choices=PRESETS, resume=True)
+    preset: str = setting("dcgan", "model: dcgan (the article's), workshop (half its width), first "
+                          "(a quarter: a first GAN on a CPU); not GANs: flow, a flow-matching U-Net "
+                          "(pgan.diffusion), or flow_small, half its width, for a CPU", flag="--model", choices=PRESETS, resume=True)
     epochs: int = setting(50, "passes over the training images", type=positive_int)
     batch_size: int = setting(256, "images per step (the global batch under a strategy)", type=positive_int,
                               resume=True)
@@ -106,8 +114,9 @@ class TrainConfig(ObjectiveConfig):
                                  type=positive_int, resume=True)
     update: str = setting("alternating", "alternating (D, then G through the updated D) or simultaneous "
                           "(one forward pass, as the TF tutorial)", choices=UPDATES, resume=True)
-    conditional: str | None = setting(None, "train a class-conditional GAN with this discriminator head",
-                                      choices=CONDITIONAL_HEADS, resume=True)
+    conditional: str | None = setting(None, "train a class-conditional model: a GAN with this discriminator "
+                                      "head, a flow model with classes", choices=(*CONDITIONAL_HEADS, "classes"),
+                                      resume=True)
     spectral_norm: bool = setting(False, "spectral normalisation on every layer of D", resume=True)
     dropout: float = setting(0.3, "D's dropout rate (0: none)")
     ema_decay: float | None = setting(None, "keep an EMA generator with this decay, e.g. 0.999 (it is "
@@ -118,7 +127,10 @@ class TrainConfig(ObjectiveConfig):
     mixed_precision: str | None = setting(None, "mixed precision on a GPU (JAX: mixed_bfloat16 only)",
                                           choices=("mixed_float16", "mixed_bfloat16"),
                                           const="mixed_float16", resume=True)
-    strategy: str | None = setting(None, "mirrored: all local GPUs (TensorFlow)", choices=("mirrored",))
+    strategy: str | None = setting(None, "TensorFlow's tf.distribute: mirrored (the GPUs of one machine) or "
+                                   "multi_worker (several machines, from TF_CONFIG)", choices=STRATEGIES)
+    distribution: str | None = setting(None, "JAX's keras.distribution: data_parallel splits each batch over "
+                                       "every device of every process", choices=DISTRIBUTIONS)
     jit_compile: bool | None = setting(None, "compile the step with XLA (None: off on TensorFlow, where it "
                                        "is slower on a CPU; on with JAX)", type=bool)
     steps_per_execution: int = setting(1, "training steps per compiled call (e.g. 8 on a GPU: less "
@@ -131,12 +143,18 @@ class TrainConfig(ObjectiveConfig):
     sample_every: int = setting(1, "write a sample grid every this many epochs", type=positive_int)
     tensorboard: bool = setting(False, "write TensorBoard logs to RUN_DIR/logs (on JAX every step then "
                                 "waits for the one before)")
+    sample_steps: int = setting(32, "flow model: Euler steps of its sample grids and of its default "
+                                "sampling", type=positive_int)
+    guidance: float = setting(2.0, "conditional flow model: classifier-free guidance scale of its sample "
+                              "grids and default sampling (1: none)", type=non_negative_float)
+    label_dropout: float = setting(0.1, "conditional flow model: share of training labels replaced by "
+                                   "'no class', which guidance needs", resume=True)
     recipe: str | None = setting(None, "the recipe these settings came from (a record only)", cli=False)
 
     def __post_init__(self):
         super().__post_init__()
         _check_choice("preset", self.preset, PRESETS)
-        for name in ("epochs", "batch_size", "sample_every", "steps_per_execution"):
+        for name in ("epochs", "batch_size", "sample_every", "steps_per_execution", "sample_steps"):
             _check_positive_int(name, getattr(self, name))
         if self.subset is not None:
             _check_positive_int("subset", self.subset)
@@ -146,9 +164,26 @@ class TrainConfig(ObjectiveConfig):
         if self.mixed_precision is not None:
             _check_choice("mixed_precision", self.mixed_precision, ("mixed_float16", "mixed_bfloat16"))
         if self.strategy is not None:
-            _check_choice("strategy", self.strategy, ("mirrored",))
+            _check_choice("strategy", self.strategy, STRATEGIES)
+        if self.distribution is not None:
+            _check_choice("distribution", self.distribution, DISTRIBUTIONS)
+        if self.strategy is not None and self.distribution is not None:
+            raise ValueError("strategy (TensorFlow's tf.distribute) and distribution (JAX's keras.distribution) "
+                             "are two engines for the same thing: give one.")
+        if self.strategy == "multi_worker" and self.time_limit_minutes is not None:
+            raise ValueError("time_limit_minutes cannot stop the workers of strategy='multi_worker' at the same "
+                             "step: give epochs instead, or use distribution='data_parallel' on JAX, which "
+                             "stops every process together.")
         if self.conditional is not None:
-            _check_choice("conditional", self.conditional, CONDITIONAL_HEADS)
+            heads = ("classes",) if self.preset in FLOW_PRESETS else CONDITIONAL_HEADS
+            if self.conditional not in heads:
+                raise ValueError(
+                    f"conditional={self.conditional!r} does not fit model {self.preset!r}: a flow model takes "
+                    f"conditional='classes', a GAN one of its discriminator heads {list(CONDITIONAL_HEADS)}.")
+        if not float(self.guidance) >= 0:
+            raise ValueError(f"guidance must be >= 0 (1: no guidance), got {self.guidance!r}.")
+        if not 0.0 <= float(self.label_dropout) < 1.0:
+            raise ValueError(f"label_dropout must be in [0, 1), e.g. 0.1; got {self.label_dropout!r}.")
         if self.time_limit_minutes is not None and not self.time_limit_minutes > 0:
             raise ValueError(f"time_limit_minutes must be positive, got {self.time_limit_minutes!r}.")
         if self.init_from is not None:

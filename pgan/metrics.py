@@ -637,13 +637,14 @@ def evaluate_images(
     return result
 
 
-def evaluate_generator(generator, num: int = 10_000, seed: int = 0, **kwargs) -> dict:
+def evaluate_generator(generator, num: int = 10_000, seed: int = 0, steps: int | None = None, **kwargs) -> dict:
     """Generate ``num`` images (noise seed ``seed``) and score them with :func:`evaluate_images`.
 
     Args:
-        generator: a generator model, or the path of a ``.keras`` file.
+        generator: a generator model (or a flow model's velocity network), or the path of a ``.keras`` file.
         num: N, from 129 to 10,000; compare generators at the same N.
         seed: seed of the noise.
+        steps: a flow model's sampling steps (default: its own); None for a GAN.
         **kwargs: passed to :func:`evaluate_images`.
 
     Taught in notebooks/06_evaluation.ipynb.
@@ -653,7 +654,7 @@ def evaluate_generator(generator, num: int = 10_000, seed: int = 0, **kwargs) ->
     check_num_samples(num)
     if isinstance(generator, str | os.PathLike):
         generator = sampling.load_generator(generator)
-    images = sampling.generate_images(generator, num, seed=seed)
+    images = sampling.generate_images(generator, num, seed=seed, steps=steps)
     return evaluate_images(images, "model", **kwargs)
 
 

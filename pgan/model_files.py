@@ -142,6 +142,7 @@ def load_model_file(path: str | os.PathLike) -> keras.Model:
             refused), or Keras cannot load it.
     """
     from pgan import (
+        diffusion,  # noqa: F401
         models,  # noqa: F401
         restore,  # noqa: F401
         superres,  # noqa: F401  (register pgan's layers for loading)

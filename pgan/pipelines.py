@@ -40,16 +40,24 @@ class ImageBatches(keras.utils.PyDataset):
         on_device: keep the images on the accelerator (True), on the host (False),
             or decide (None: on the device when JAX runs on a GPU or TPU and the
             scaled images fit :func:`device_data_limit`).
+        share: ``(index, count)``: in a run of ``count`` processes
+            (:mod:`pgan.distributed`), this process feeds part ``index`` of each global
+            batch of ``batch_size`` images. Every process draws the same order, so
+            together they feed the batches one process would.
     """
 
     DEVICE_DATA_LIMIT = 4 * 2**30
 
     def __init__(self, images, batch_size: int, subset: int | None = None, seed: int = 0, labels=None,
-                 on_device: bool | None = None):
+                 on_device: bool | None = None, share: tuple[int, int] = (0, 1)):
         super().__init__()
         self.images = data.training_images(images, batch_size, subset=subset)
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int32)[: len(self.images)]
         self.batch_size = batch_size
+        index, count = share
+        if batch_size % count:
+            raise ValueError(f"batch_size {batch_size} does not split over {count} processes: give a multiple.")
+        self.local_size, self.local_offset = batch_size // count, index * (batch_size // count)
         self.rng = np.random.default_rng(seed)
         if on_device is None:
             on_device = backend.on_accelerator() and self.images.size * 4 <= device_data_limit()
@@ -65,13 +73,13 @@ class ImageBatches(keras.utils.PyDataset):
         return len(self.images) // self.batch_size
 
     def __getitem__(self, index):
-        start = index * self.batch_size
+        start = index * self.batch_size + self.local_offset
         if self.on_device:
             device = self._device
             images, labels = _compiled_take()(device["images"], device["labels"], device["order"], start,
-                                              self.batch_size)
+                                              self.local_size)
         else:
-            rows = self.order[start : start + self.batch_size]
+            rows = self.order[start : start + self.local_size]
             images = data.to_model_range(self.images[rows])
             labels = None if self.labels is None else self.labels[rows]
         return (images,) if self.labels is None else (images, labels)
@@ -111,18 +119,23 @@ def _compiled_take():
     return jax.jit(take, static_argnums=4)
 
 
-def training_input(images, batch_size: int, labels=None, subset: int | None = None, seed: int = 0):
+def training_input(images, batch_size: int, labels=None, subset: int | None = None, seed: int = 0, place=None):
     """The batches ``fit()`` trains on, chosen for the backend: ``tf.data`` on TensorFlow,
     :class:`ImageBatches` elsewhere (no TensorFlow needed there).
 
     Images in [-1, 1], reshuffled every epoch, the last short batch dropped; with
-    ``labels``, batches are ``(images, labels)``.
+    ``labels``, batches are ``(images, labels)``. ``place`` (a
+    :class:`pgan.distributed.Placement`): in a JAX run of several processes, each
+    feeds its part of every global batch; ``tf.distribute`` shards a ``tf.data``
+    dataset itself.
     """
     if labels is not None:
         labels = np.asarray(labels).astype(np.int32)
     if backend.is_tensorflow():
         return data.make_dataset(images, batch_size, labels=labels, subset=subset, seed=seed)
-    return ImageBatches(images, batch_size, subset=subset, seed=seed, labels=labels)
+    share = (0, 1) if place is None or place.engine != "data_parallel" else (place.process_index,
+                                                                             place.num_processes)
+    return ImageBatches(images, batch_size, subset=subset, seed=seed, labels=labels, share=share)
 
 
 class PairBatches(keras.utils.PyDataset):

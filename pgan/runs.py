@@ -29,14 +29,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from pgan import backend, data, models, pipelines, rundir
+from pgan import backend, data, distributed, models, pipelines, rundir
 from pgan.callbacks import ResumableCheckpoint, SampleGrid, StopOnNonFinite, TimeLimit
-from pgan.config import RESUME_KEYS, TrainConfig
+from pgan.config import FLOW_PRESETS, RESUME_KEYS, TrainConfig
 from pgan.gan import GAN, Objective
 from pgan.runtime import sha256_file
 
 __all__ = ["TrainConfig", "build_gan", "start_run", "train_gan", "training_callbacks", "initialise_from_run",
-           "publish_generator", "copy_finished_model", "dtype_policy"]
+           "publish_generator", "copy_finished_model", "dtype_policy", "saved_config", "wait_for_writes",
+           "hardware_record"]
 
 
 def _check_labels(config: TrainConfig, images, labels) -> int:
@@ -162,7 +163,7 @@ def initialise_from_run(gan: GAN, source_dir, image_shape=(28, 28, 1), num_class
     }
 
 
-def _saved_config(saved: dict) -> dict:
+def saved_config(saved: dict) -> dict:
     """A run's saved settings in today's form: older runs lack newer settings (today's defaults
     apply) or spelled some another way ("none" for no augmentation)."""
     names = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -177,10 +178,10 @@ def start_run(run_dir, config: TrainConfig) -> Path:
 
     The settings a resumed run must keep are :data:`pgan.config.RESUME_KEYS`.
     """
-    return rundir.start(run_dir, "gan", dataclasses.asdict(config), RESUME_KEYS, normalize=_saved_config)
+    return rundir.start(run_dir, "gan", dataclasses.asdict(config), RESUME_KEYS, normalize=saved_config)
 
 
-def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None) -> list:
+def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None, write: bool = True) -> list:
     """The callbacks :func:`train_gan` trains with: stop on NaN, time limit, checkpoints, sample grids.
 
     None of them makes Keras wait for a step's results after every step (on JAX that
@@ -192,6 +193,7 @@ def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None
         run_dir: the run folder (samples go to ``run_dir/samples``).
         checkpoint: the run's :class:`ResumableCheckpoint` (a new one by default).
         limit: the run's :class:`TimeLimit` (``config.time_limit_minutes`` by default).
+        write: False in a multi-process run's processes other than the chief (they write nothing).
 
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
@@ -200,13 +202,13 @@ def training_callbacks(config: TrainConfig, run_dir, checkpoint=None, limit=None
         StopOnNonFinite(),
         limit if limit is not None else TimeLimit(config.time_limit_minutes),
         checkpoint if checkpoint is not None else ResumableCheckpoint(
-            run_dir, min_interval_seconds=config.checkpoint_seconds),
-        SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every),
-        *([keras.callbacks.TensorBoard(run_dir / "logs")] if config.tensorboard else []),
+            run_dir, min_interval_seconds=config.checkpoint_seconds, write=write),
+        SampleGrid(run_dir / "samples", seed=config.seed, every=config.sample_every, write=write),
+        *([keras.callbacks.TensorBoard(run_dir / "logs")] if config.tensorboard and write else []),
     ]
 
 
-def _wait_for_writes(callbacks) -> None:
+def wait_for_writes(callbacks) -> None:
     """Wait for every callback's background writes; then raise the first write that failed."""
     errors = []
     for callback in callbacks:
@@ -234,32 +236,41 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
     Returns:
         The history dict (lists per metric, one entry per finished epoch).
 
+    With ``config.distribution`` or ``config.strategy`` the steps run on several devices
+    or processes (:mod:`pgan.distributed`); every process then calls this function on
+    the same run folder, and process 0 alone writes in it.
+
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
-    backend.check_supported(config.mixed_precision, config.strategy)
-    run_dir = start_run(run_dir, config)
+    if config.preset in FLOW_PRESETS:
+        raise ValueError(f"preset {config.preset!r} is a flow-matching model, not a GAN: train it with "
+                         "pgan.diffusion.train_flow(config, run_dir) (`pgan train --model flow` does).")
+    backend.check_supported(config.mixed_precision)
+    place = distributed.placement(config.distribution, config.strategy, config.batch_size)
+    run_dir = start_run(run_dir, config) if place.is_chief else Path(run_dir)
     if images is None:
         catalog = data.load_fashion_mnist()
         images, labels = catalog.x_train, catalog.y_train if labels is None else labels
     num_classes = _check_labels(config, images, labels)
     keras.utils.set_random_seed(config.seed)
-    checkpoint = ResumableCheckpoint(run_dir, min_interval_seconds=config.checkpoint_seconds)
+    checkpoint = ResumableCheckpoint(run_dir, min_interval_seconds=config.checkpoint_seconds, write=place.is_chief)
     start = time.perf_counter()
-    with dtype_policy(config.mixed_precision):
-        strategy = backend.get_strategy(config.strategy)
-        with strategy.scope():
-            gan = build_gan(config, images.shape[1:], num_classes)
+    init_record = run_dir / "initialised_from.json"
+    with dtype_policy(config.mixed_precision), place.scope():
+        gan = build_gan(config, images.shape[1:], num_classes)
         done = checkpoint.restore(gan)
-        init_record = run_dir / "initialised_from.json"
+        place.check_same_epoch(done)
         if done == 0 and config.init_from:
             init = initialise_from_run(gan, config.init_from, images.shape[1:], num_classes)
-            rundir.write_json(init_record, init)
-        limit = TimeLimit(config.time_limit_minutes, sum(checkpoint.history.get("epoch_seconds", [])))
+            if place.is_chief:
+                rundir.write_json(init_record, init)
+        limit = TimeLimit(config.time_limit_minutes, sum(checkpoint.history.get("epoch_seconds", [])),
+                          agree=place.agree if place.num_processes > 1 else None)
         if done < config.epochs and not limit.reached:
             dataset = pipelines.training_input(
                 images, config.batch_size, labels=labels if config.conditional else None,
-                subset=config.subset, seed=config.seed + done)
-            own = training_callbacks(config, run_dir, checkpoint, limit)
+                subset=config.subset, seed=config.seed + done, place=place)
+            own = training_callbacks(config, run_dir, checkpoint, limit, write=place.is_chief)
             try:
                 gan.fit(
                     dataset,
@@ -270,9 +281,10 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
                     callbacks=[*own, *callbacks],
                 )
             finally:  # a crash or Ctrl-C too: the last finished epoch's checkpoint reaches the disk
-                _wait_for_writes(own)
+                wait_for_writes(own)
         # With an EMA generator, the average is the model to use (sampled and exported).
-        rundir.atomic_write(run_dir / "generator.keras", gan.sampling_generator.save)
+        if place.is_chief:
+            rundir.atomic_write(run_dir / "generator.keras", gan.sampling_generator.save)
         # G's optimizer steps over all calls (restored from the checkpoint): exact where a time
         # limit ended the last epoch early, which the epoch count does not say.
         train_steps = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))
@@ -288,19 +300,26 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
         "train_seconds_total": round(seconds, 1),
         "wall_seconds_this_call": round(time.perf_counter() - start, 1),
         "num_train_images": int(min(len(images), config.subset or len(images))),
-        "hardware": {
-            "machine": platform.machine(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_cores": os.cpu_count(),
-            "gpus": backend.gpu_devices(),
-        },
+        "distributed": place.record(),
+        "hardware": hardware_record(),
         "versions": backend.versions(),
         "final": {k: v[-1] for k, v in history.items() if v},
     }
     if init_record.exists():
         run_info["initialised_from"] = json.loads(init_record.read_text())
-    rundir.write_json(run_dir / "run.json", run_info)
+    if place.is_chief:
+        rundir.write_json(run_dir / "run.json", run_info)
     return history
+
+
+def hardware_record() -> dict:
+    """The machine a run trained on, for its ``run.json``: architecture, processor, cores, GPUs."""
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_cores": os.cpu_count(),
+        "gpus": backend.gpu_devices(),
+    }
 
 
 def copy_finished_model(run_dir, dest_dir, name: str, model_file: str) -> tuple[Path, dict, dict]:

@@ -21,7 +21,9 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
     """Load a generator saved as ``.keras`` (with ``safe_mode=True``: no pickled code) and check it.
 
     The checks (:mod:`pgan.model_files`) run the generator once on a small
-    seeded batch: every weight finite, images (N, H, W, 1 or 3) in [-1, 1].
+    seeded batch: every weight finite, images (N, H, W, 1 or 3) in [-1, 1]. A flow
+    model's velocity network (``flow.keras``, :mod:`pgan.diffusion`) loads too, its
+    weights checked; :func:`generate_images` samples it.
 
     Raises:
         FileNotFoundError: no such file.
@@ -39,9 +41,12 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
         )
     if path.suffix != ".keras":
         raise ValueError(f"{path} is not a .keras file; pgan saves generators as NAME.keras.")
-    from pgan import model_files
+    from pgan import diffusion, model_files
 
     model = model_files.load_model_file(path)
+    if diffusion.is_flow_model(model):  # a flow model's velocity network: it makes images too (generate_images)
+        model_files.check_finite_weights(model, path)
+        return model
     inputs = model.inputs
     noise_ok = len(inputs[0].shape) == 2
     label_ok = len(inputs) == 1 or (len(inputs) == 2 and len(inputs[1].shape) == 1)
@@ -64,6 +69,10 @@ def num_classes_of(generator) -> int | None:
     (:func:`pgan.models.build_conditional_generator`); the number of classes is
     read from its ``label_embedding`` layer.
     """
+    from pgan import diffusion
+
+    if diffusion.is_flow_model(generator):
+        return diffusion.num_classes_of(generator)
     if len(generator.inputs) == 1:
         return None
     try:
@@ -122,7 +131,8 @@ def sample_noise(num_examples: int, latent_dim: int, seed: int | None = None) ->
 
 
 def generate_images(
-    generator, num_examples: int, seed: int | None = None, batch_size: int = 500, labels=None, noise=None
+    generator, num_examples: int, seed: int | None = None, batch_size: int = 500, labels=None, noise=None,
+    steps: int | None = None,
 ) -> np.ndarray:
     """Generate ``num_examples`` images in the model range [-1, 1] as float32 numpy.
 
@@ -131,8 +141,22 @@ def generate_images(
     picks the classes (see :func:`class_labels`; default: all classes in turn).
     ``noise``: the generator's input, shape (num_examples, latent_dim), instead of
     standard normal noise drawn with ``seed`` (e.g. a truncated normal).
+    ``generator`` may also be a flow model's velocity network (:mod:`pgan.diffusion`):
+    ``steps`` Euler steps (default: the number it was saved with) take noise to images.
     Taught in notebooks/05_training_on_gpu.ipynb.
     """
+    from pgan import diffusion
+
+    if diffusion.is_flow_model(generator):
+        if noise is not None:
+            raise ValueError("noise= is a GAN generator's latent input; a flow model starts from image-shaped "
+                             "noise drawn with seed=.")
+        settings = diffusion.sampling_settings(generator)
+        return diffusion.sample(generator, num_examples, settings["steps"] if steps is None else steps, seed,
+                                labels, settings["guidance"], batch_size=batch_size)
+    if steps is not None:
+        raise ValueError(f"steps={steps} is a flow model's number of sampling steps; {generator.name!r} is a GAN "
+                         "generator, which makes an image in one forward pass. Drop steps.")
     latent_dim = latent_dim_of(generator)
     if noise is None:
         noise = sample_noise(num_examples, latent_dim, seed)

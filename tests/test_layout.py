@@ -11,7 +11,18 @@ import keras
 import numpy as np
 import pytest
 
-from pgan import backend, callbacks, cli, config, losses, models, rundir, runs, settings
+from pgan import (
+    backend,
+    callbacks,
+    cli,
+    config,
+    distributed,
+    losses,
+    models,
+    rundir,
+    runs,
+    settings,
+)
 from pgan.gan import DCGAN, GAN, Objective
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +96,7 @@ def test_every_train_flag_comes_from_the_config_declaration(tmp_path):
 def test_resume_keys_and_docs_table_come_from_the_declaration():
     assert set(config.RESUME_KEYS) == {
         "preset", "batch_size", "mixed_precision", "update", "seed", "conditional", "loss", "spectral_norm",
-        "ema_decay", "augment", "augment_p", "subset", "init_from"}
+        "ema_decay", "augment", "augment_p", "subset", "init_from", "label_dropout"}
     table = settings.markdown_table(config.TrainConfig)
     for field in dataclasses.fields(config.TrainConfig):
         assert f"| `{field.name}` |" in table
@@ -94,9 +105,13 @@ def test_resume_keys_and_docs_table_come_from_the_declaration():
 
 
 def test_config_choices_match_the_modules_that_implement_them():
-    assert set(config.PRESETS) == set(models.PRESETS)
+    assert set(config.GAN_PRESETS) == set(models.PRESETS)
+    from pgan.diffusion import runs as flow_runs
+
+    assert set(config.FLOW_PRESETS) == set(flow_runs.PRESETS)
     assert set(config.LOSSES) == set(losses.LOSS_FAMILIES)
     assert tuple(config.CONDITIONAL_HEADS) == tuple(models.CONDITIONAL_HEADS)
+    assert config.STRATEGIES == distributed.STRATEGIES and config.DISTRIBUTIONS == distributed.DISTRIBUTIONS
 
 
 def test_objective_is_the_config_objective_and_validates_once():

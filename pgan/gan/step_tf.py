@@ -84,4 +84,14 @@ class TensorFlowStep:
         values = self.metric_values(d_loss, d_out, g_loss, g_out, batch)
         for tracker, value in zip(self.metrics, values, strict=True):
             tracker.update_state(value)
-        return {m.name: m.result() for m in self.metrics}
+        logs = {m.name: m.result() for m in self.metrics}
+        if _collective_multi_worker():
+            # Keras 3 reduces each log over its first axis under MultiWorkerMirroredStrategy, which a
+            # scalar lacks ("Invalid reduction dimension 0", tensorflow/tensorflow#72388,
+            # keras-team/keras#20585); a length-1 vector reduces to the same scalar.
+            logs = {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
+
+
+def _collective_multi_worker() -> bool:
+    return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
