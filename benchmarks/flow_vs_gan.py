@@ -7,7 +7,8 @@ Euler steps), which gives the training curve. Then it sweeps the sampling steps 
 N = ``--num`` with the full report (precision/recall, coverage, classes, memorization)
 and times sampling per image. The shipped DCGAN and conditional GAN are scored and
 timed the same way. Writes benchmarks/results/flow_vs_gan.json; ``--publish`` copies the
-model to data/pretrained/ with its card.
+model to data/pretrained/ with its card, which also holds the curve and the GANs' scores
+(what notebook 12 reads).
 
     python benchmarks/flow_vs_gan.py --run runs/flow_cpu --stages 8 16 24 --publish
 """
@@ -62,14 +63,20 @@ def main() -> int:
     parser.add_argument("--num", type=int, default=2000, help="N of the step sweep and the GANs' scores")
     parser.add_argument("--steps", type=int, nargs="+", default=[4, 8, 16, 32])
     parser.add_argument("--publish", action="store_true", help="copy the model to data/pretrained/ with its card")
+    parser.add_argument("--publish-only", action="store_true",
+                        help="publish the finished --run with the results already in benchmarks/results/")
     args = parser.parse_args()
+    if args.publish_only:
+        publish(args.run, json.loads(RESULTS.read_text()))
+        return 0
 
     config = TrainConfig.from_recipe("flow", preset=args.preset, batch_size=args.batch_size, conditional="classes",
                                      epochs=1000, sample_steps=16, jit_compile=True, checkpoint_seconds=120)
     catalog = data.load_fashion_mnist()
     result = {"what": __doc__.splitlines()[0], "command": " ".join(["python", *sys.argv]),
               "config": {k: v for k, v in vars(config).items() if v is not None}, "hardware": runs.hardware_record(),
-              "versions": backend.versions(), "curve": [], "steps": {}, "gans": {}}
+              "versions": backend.versions(), "curve_num": args.curve_num, "curve_steps": args.curve_steps, "curve": [],
+              "steps": {}, "gans": {}}
     for minutes in args.stages:
         run_config = TrainConfig(**{**vars(config), "time_limit_minutes": minutes})
         diffusion.train_flow(run_config, args.run, images=catalog.x_train, labels=catalog.y_train, verbose=0)
@@ -128,6 +135,9 @@ def publish(run_dir: Path, result: dict) -> None:
         "metrics": result["steps"].get(str(network_steps(network)), {}),
         **{f"metrics_{k}_steps": v for k, v in result["steps"].items() if k != str(network_steps(network))},
         "samples": f"{name}_samples.png (seed 0, 100 images, classes in turn)",
+        # what notebook 12 shows: the training curve, and the shipped GANs scored the same way on the same machine
+        "curve": result["curve"],
+        "compared_with": result["gans"],
     }
     rundir.write_json(target.with_suffix(".json"), card)
 

@@ -794,7 +794,7 @@ def sec_flow_vs_gan(data):
                     "N", "ms per image"], rows)]
     if data.get("curve"):
         parts.append("### The flow model's training curve\n\n" + table(
-            ["training minutes", "steps", "FCD"],
+            ["training minutes", "steps", f"FCD (N={data.get('curve_num', 0):,}, {data.get('curve_steps')} Euler steps)"],
             [[f_dec(1)(p["train_minutes"]), f_int(p["train_steps"]), f_fcd(p["fcd"])] for p in data["curve"]]))
     return how, "\n\n".join(parts)
 

@@ -100,14 +100,14 @@ def test_cli_refuses_process_flags_without_data_parallel(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
-ONE_STEP = """
+ONE_STEP = NO_TENSORFLOW + """
 import json, sys
 import numpy as np, keras, jax
 from pgan import distributed, pipelines, runs
 from pgan.config import TrainConfig
 
 images = np.random.default_rng(0).integers(0, 256, (64, 28, 28, 1), dtype=np.uint8)
-config = TrainConfig.quick(batch_size=32, subset=None, ema_decay=0.9)
+config = TrainConfig.quick(preset="first", batch_size=32, subset=None, ema_decay=0.9)
 
 def one_step(distribution):
     keras.utils.set_random_seed(0)
@@ -137,13 +137,14 @@ def test_data_parallel_step_equals_one_device_step_on_the_same_global_batch():
     assert result["max_weight_difference"] < 1e-5
 
 
-RUN = """
+RUN = NO_TENSORFLOW + """
 import json, sys
 from pgan import runs
 from pgan.config import TrainConfig
 import numpy as np
 images = np.random.default_rng(0).integers(0, 256, (128, 28, 28, 1), dtype=np.uint8)
-config = TrainConfig.quick(epochs=int(sys.argv[2]), batch_size=32, subset=None, distribution="data_parallel",
+config = TrainConfig.quick(preset="first", epochs=int(sys.argv[2]), batch_size=32, subset=None,
+                           distribution="data_parallel",
                            checkpoint_seconds=0)
 history = runs.train_gan(config, sys.argv[1], images=images, verbose=0)
 print(json.dumps({"d_loss": history["d_loss"], "run": json.load(open(sys.argv[1] + "/run.json"))}))
