@@ -10,7 +10,7 @@ import tensorflow as tf
 from exercise_feedback import feedback, not_implemented
 from keras import layers, ops
 
-from pgan import exercises, fidelity, losses, metrics, models, restore, superres, widgets
+from pgan import diffusion, exercises, fidelity, losses, metrics, models, restore, superres, widgets
 
 # Every checker with a reference answer.
 REFERENCES = {
@@ -39,6 +39,10 @@ REFERENCES = {
     "check_slerp": widgets.slerp,
     "check_hinge_loss": losses.hinge_discriminator_loss,
     "check_projection_logit": lambda f, logit, e, y: logit + ops.sum(ops.take(e, y, axis=0) * f, axis=-1, keepdims=True),
+    "check_flow_pair": lambda noise, data, t: (diffusion.interpolate(noise, data, t),
+                                               diffusion.velocity_target(noise, data)),
+    "check_euler_step": diffusion.euler_step,
+    "check_guidance": lambda v_cond, v_uncond, guidance: v_uncond + guidance * (v_cond - v_uncond),
 }
 
 

@@ -20,12 +20,14 @@ The checks live in one module per part of the course, all importable from here
 | :mod:`pgan.exercises.stability` | 09 stabilizing training |
 | :mod:`pgan.exercises.conditional` | 10 conditional products |
 | :mod:`pgan.exercises.explorer` | 11 interactive explorer |
+| :mod:`pgan.exercises.flow` | 12 flow matching |
 """
 
 from pgan.exercises.conditional import *  # noqa: F403
 from pgan.exercises.enhancement import *  # noqa: F403
 from pgan.exercises.evaluation import *  # noqa: F403
 from pgan.exercises.explorer import *  # noqa: F403
+from pgan.exercises.flow import *  # noqa: F403
 from pgan.exercises.gan import *  # noqa: F403
 from pgan.exercises.images import *  # noqa: F403
 from pgan.exercises.stability import *  # noqa: F403
