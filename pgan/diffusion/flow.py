@@ -198,29 +198,15 @@ def integrate(network, noise, steps: int = 32, labels=None, guidance: float = 1.
 def sample_labels(network, num_examples: int, labels=None) -> np.ndarray | None:
     """The int32 labels to sample ``num_examples`` images of ``network`` with (None: unconditional).
 
-    ``labels``: None (the classes in turn), one int for every image, or ``num_examples`` ints.
+    ``labels``: None (the classes in turn), one int for every image, or ``num_examples`` ints; the same
+    rules as a conditional GAN's (:func:`pgan.sampling.class_labels`, which reads a flow network's classes).
 
     Raises:
         ValueError: labels for an unconditional network, or not in 0..num_classes-1.
     """
-    from pgan.diffusion.unet import num_classes_of
+    from pgan.sampling import class_labels
 
-    num_classes = num_classes_of(network)
-    if num_classes is None:
-        if labels is not None:
-            raise ValueError(f"{network.name!r} is unconditional: it cannot draw a chosen class. Train it with "
-                             "--conditional, or pass labels=None.")
-        return None
-    if labels is None:
-        return (np.arange(num_examples) % num_classes).astype(np.int32)
-    labels = np.asarray(labels)
-    if labels.ndim == 0:
-        labels = np.full(num_examples, labels)
-    if labels.shape != (num_examples,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be one int or {num_examples} ints, got shape {labels.shape} of {labels.dtype}.")
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"class labels must be in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}.")
-    return labels.astype(np.int32)
+    return class_labels(network, num_examples, labels)
 
 
 def sample(network, num_examples: int, steps: int = 32, seed: int | None = None, labels=None,
