@@ -9,10 +9,11 @@ LAB_ARGS ?=
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB_ENV  = PGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
 
-.PHONY: help setup lab test unit notebooks notebook-refs lint format handouts bench bench-recipes results figures book clean
+.PHONY: help setup data lab test unit notebooks notebook-refs lint format handouts bench bench-recipes results figures book clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_welcome.ipynb"
+	@echo "make data       get Fashion-MNIST if it is not here (Debian package or Keras download; lab and test do it)"
 	@echo "make test       ruff + unit tests + every notebook under nbval in quick mode + the book (make book)"
 	@echo "make unit       unit tests only"
 	@echo "make notebooks  notebooks only (quick mode)"
@@ -35,7 +36,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-lab: $(STAMP)
+# Fashion-MNIST: found where it is, else Debian's package (root + apt-get), else Keras' download; else how to.
+data: $(STAMP)
+	@$(PY) -m pgan.get_data
+
+lab: $(STAMP) data
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_welcome.ipynb
 
 lint: $(STAMP)
@@ -59,7 +64,7 @@ notebooks: $(STAMP)
 notebook-refs: $(STAMP)
 	$(NB_ENV) $(PY) tests/nbval_refs.py record notebooks/[0-9]*.ipynb
 
-test: $(STAMP)
+test: $(STAMP) data
 	$(PY) -m ruff check pgan tests benchmarks notebooks docs
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory notebooks

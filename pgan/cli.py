@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     several.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="process 0's address and a free port")
     several.add_argument("--num-processes", type=settings.positive_int, default=None, help="processes in the run")
     several.add_argument("--process-id", type=int, default=None, help="this process's id, 0 to N-1 (0 writes the files)")
-    train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files")
+    train.add_argument("--data-dir", type=Path, default=None, help="folder with the Fashion-MNIST files (not "
+                       "your own photos: those are --images DIR)")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=2)
 
     sample = sub.add_parser("sample", help="draw images from a trained generator")
@@ -61,9 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     which = sample.add_mutually_exclusive_group()
     which.add_argument("--class", dest="class_id", type=int, default=None,
-                       help="conditional generators: draw only this class (0-9)")
+                       help="conditional generators: draw only this class (0 to classes - 1)")
     which.add_argument("--class-name", default=None,
-                       help="conditional generators: draw only this class, by name (e.g. Sneaker)")
+                       help="conditional generators: draw only this class, by name (e.g. Sneaker, or the "
+                            "name of a class sub-folder it was trained on)")
     sample.add_argument("--steps", type=settings.positive_int, default=None,
                         help="flow models: Euler steps from noise to image (default: the model's own)")
 
@@ -91,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--num", type=settings.positive_int, default=10_000,
         help="N, 129 to 10000 (default 10000): images generated, or the first N of --images",
     )
+    evaluate.add_argument("--real", type=Path, default=None,
+                          help="a folder of your own training photos (as given to pgan train --images): score "
+                               "in pixel space against them, for generators of other products than Fashion-MNIST")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed of --generator")
     evaluate.add_argument("--steps", type=settings.positive_int, default=None,
                           help="flow models: Euler steps from noise to image (default: the model's own)")
@@ -152,18 +157,24 @@ def train_config_from_args(args):
 
 
 def _cmd_train(args) -> int:
-    from pgan import data, runs
+    from pgan import data, runs, training_data
 
     config = train_config_from_args(args)
-    catalog = data.load_fashion_mnist(args.data_dir)
     if config.preset in FLOW_PRESETS:  # not a GAN: pgan.diffusion's flow-matching model
         from pgan.diffusion import train_flow
 
+        catalog = data.load_fashion_mnist(args.data_dir)
         history = train_flow(config, args.out, images=catalog.x_train, labels=catalog.y_train, verbose=args.verbose)
         model_file = args.out / "flow.keras"
     else:
-        history = runs.train_gan(config, args.out, images=catalog.x_train, labels=catalog.y_train,
-                                 verbose=args.verbose)
+        found = training_data.for_run(config, data_dir=args.data_dir)
+        record = found.record
+        if record["source"] == "folder":
+            classes = f"{len(found.class_names)} classes ({', '.join(found.class_names)})" if found.class_names \
+                else "no classes"
+            print(f"Training on {record['count']} images from {record['path']}, {classes}, "
+                  f"{config.image_size}x{config.image_size}x{config.channels}")
+        history = runs.train_gan(config, args.out, images=found, verbose=args.verbose)
         model_file = args.out / "generator.keras"
     done = len(history.get("epoch_seconds", []))
     print(f"Trained {done} epochs; model: {model_file}; samples: {args.out / 'samples'}")
@@ -184,7 +195,7 @@ def _cmd_sample(args) -> int:
     generator = sampling.load_generator(args.generator)
     labels = args.class_id
     if args.class_name is not None:
-        labels = data.class_index(args.class_name)
+        labels = data.class_index(args.class_name, sampling.class_names_of(args.generator))
     images = sampling.generate_images(generator, args.num, seed=args.seed, labels=labels, steps=args.steps)
     if suffix == ".npy":
         rundir.atomic_write(args.out, lambda tmp: np.save(tmp, data.to_unit_range(images)))
@@ -226,18 +237,61 @@ def _load_npy_images(path: Path):
 
 
 def _cmd_evaluate(args) -> int:
-    from pgan import metrics
+    from pgan import metrics, sampling
 
     metrics.check_num_samples(args.num)
+    generator = sampling.load_generator(args.generator) if args.generator is not None else None
     if args.images is not None:
         images = _load_npy_images(args.images)
         if len(images) > args.num:
             print(f"Scoring the first {args.num} of the {len(images)} images in {args.images}")
-        result = metrics.evaluate_images(images[: args.num], pixel_range="unit")
+        images, what, trained_on = images[: args.num], args.images, None
     else:
-        result = metrics.evaluate_generator(args.generator, num=args.num, seed=args.seed, steps=args.steps)
+        what = args.generator
+        trained_on = sampling.model_info(args.generator).get("data", {})
+    shape = tuple(int(s) for s in (generator.output_shape[1:] if generator is not None else images.shape[1:]))
+    if args.real is not None:
+        return _evaluate_pixel_space(args, generator, None if generator is not None else images, shape)
+    if shape != (28, 28, 1):
+        raise ValueError(
+            f"{what} holds {'x'.join(map(str, shape))} images; pgan's judge scores 28x28 grayscale Fashion-MNIST "
+            "only, so FCD, KID and the class histogram do not apply to them. Score them in pixel space against "
+            "your own images instead: add --real DIR (precision, recall, density, coverage and the copy check).")
+    if trained_on and trained_on.get("source") == "folder":
+        print(f"warning: {what} learned {trained_on.get('path')}, not Fashion-MNIST: FCD, KID and classes compare "
+              "with Fashion-MNIST and mean something only if those photos are like it. --real DIR scores it "
+              "against its own images.", file=sys.stderr)
+    if generator is None:
+        result = metrics.evaluate_images(images, pixel_range="unit")
+    else:
+        result = metrics.evaluate_generator(generator, num=args.num, seed=args.seed, steps=args.steps)
     print(metrics.format_report(result))
     print(f"scored in {result['seconds']:.1f} s (real-data features included)")
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def _evaluate_pixel_space(args, generator, images, shape) -> int:
+    """``pgan evaluate --real DIR``: the judge-free metrics against a folder of the user's images."""
+    import numpy as np
+
+    from pgan import metrics, sampling, training_data
+
+    side, channels = shape[0], shape[2]
+    if shape[0] != shape[1] or channels not in (1, 3):
+        raise ValueError(f"--real needs square grayscale or RGB images; these are {shape}.")
+    real = training_data.load_product_folder(args.real, side, channels, skip_bad=True).images
+    keep = min(len(real), 2 * args.num)
+    if keep < len(real):
+        real = real[np.random.default_rng(0).permutation(len(real))[:keep]]
+    if generator is not None:
+        images = sampling.generate_images(generator, keep // 2, seed=args.seed, steps=args.steps)
+    else:
+        images = np.asarray(images, dtype=np.float32) * 2.0 - 1.0  # pgan sample's [0, 1] -> the model range
+    result = metrics.evaluate_pixel_space(images, real)
+    print(metrics.format_pixel_report(result))
+    print(f"scored in {result['seconds']:.1f} s")
     if args.json:
         print(json.dumps(result))
     return 0

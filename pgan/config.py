@@ -26,6 +26,7 @@ PRESETS = (*GAN_PRESETS, *FLOW_PRESETS)
 LOSSES = ("gan", "hinge", "wasserstein", "least_squares", "relativistic")  # pgan.losses.LOSS_FAMILIES
 CONDITIONAL_HEADS = ("projection", "acgan", "projection_ac")  # pgan.models.CONDITIONAL_HEADS
 UPDATES = ("alternating", "simultaneous")
+IMAGE_SIZES = (28, 32, 64)  # pgan.models.IMAGE_SIZES
 STRATEGIES = ("mirrored", "multi_worker")  # pgan.distributed.STRATEGIES (a test keeps the two equal)
 DISTRIBUTIONS = ("data_parallel",)  # pgan.distributed.DISTRIBUTIONS
 PROCESS_ENV_VARS = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
@@ -110,6 +111,15 @@ class TrainConfig(ObjectiveConfig):
     clip_norm: float | None = setting(None, "clip each network's gradient to this global norm (None: off)",
                                       type=float)
     seed: int = setting(0, "seeds the weights, the noise and the shuffling", resume=True)
+    images: str | None = setting(None, "train on your own product photos: a folder of images (an "
+                                 "unconditional GAN) or of class sub-folders (a conditional GAN with those "
+                                 "names); None: Fashion-MNIST", type=Path, resume=True)
+    image_size: int = setting(28, "side of the square training images (Fashion-MNIST: 28); photos are "
+                              "fitted into it", choices=IMAGE_SIZES, type=int, resume=True)
+    channels: int = setting(1, "1 (grayscale, as Fashion-MNIST) or 3 (RGB)", choices=(1, 3), type=int,
+                            resume=True)
+    skip_bad: bool = setting(False, "skip unreadable photos of --images with a warning naming each, "
+                             "instead of stopping at the first")
     subset: int | None = setting(None, "train on the first N images only (quick mode, small-data studies)",
                                  type=positive_int, resume=True)
     update: str = setting("alternating", "alternating (D, then G through the updated D) or simultaneous "
@@ -188,6 +198,13 @@ class TrainConfig(ObjectiveConfig):
             raise ValueError(f"time_limit_minutes must be positive, got {self.time_limit_minutes!r}.")
         if self.init_from is not None:
             self.init_from = str(self.init_from)
+        _check_choice("image_size", self.image_size, IMAGE_SIZES)
+        _check_choice("channels", self.channels, (1, 3))
+        if self.images is not None:
+            self.images = str(self.images)
+        if self.preset in FLOW_PRESETS and (self.images is not None or self.image_size != 28 or self.channels != 1):
+            raise ValueError(f"model {self.preset!r}, the flow-matching U-Net, is built for Fashion-MNIST's 28x28 "
+                             "grayscale images: train a GAN (--model dcgan, workshop or first) on your own photos.")
         self.check_update(self.update)
 
     def objective_settings(self) -> dict:

@@ -73,10 +73,11 @@ HOW_TO_GET_DATA = (
 )
 
 
-def class_index(name: str) -> int:
-    """The Fashion-MNIST label of a class name: "Sneaker" -> 7, "t-shirt" -> 0, "ankle boot" -> 9.
+def class_index(name: str, class_names=CLASS_NAMES) -> int:
+    """The label of a class name: "Sneaker" -> 7, "t-shirt" -> 0, "ankle boot" -> 9 in Fashion-MNIST.
 
     Case, spaces and punctuation are ignored, and either half of "T-shirt/top" works.
+    ``class_names`` are the names of another catalogue (a folder's class sub-folders).
 
     Raises:
         ValueError: no such class (the message lists the names).
@@ -86,10 +87,10 @@ def class_index(name: str) -> int:
         return "".join(ch for ch in str(text).lower() if ch.isalnum())
 
     wanted = key(name)
-    for label, full in enumerate(CLASS_NAMES):
+    for label, full in enumerate(class_names):
         if wanted and wanted in {key(full), *(key(part) for part in full.split("/"))}:
             return label
-    raise ValueError(f"Unknown class name {name!r}; choose one of {', '.join(CLASS_NAMES)}.")
+    raise ValueError(f"Unknown class name {name!r}; choose one of {', '.join(class_names)}.")
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -649,12 +650,25 @@ def _to_8_bit(img, path: Path):
     return Image.fromarray(rounded.astype(np.uint8))
 
 
+def _background_of(array: np.ndarray, background: str) -> tuple[int, ...]:
+    """The fill colour of :func:`load_image`'s square: black, or the median of the edge pixels."""
+    channels = 1 if array.ndim == 2 else array.shape[-1]
+    if background == "black":
+        return (0,) * channels
+    if background != "border":
+        raise ValueError(f'background must be "black" or "border", got {background!r}.')
+    pixels = array.reshape(array.shape[0], array.shape[1], channels)
+    edge = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    return tuple(int(v) for v in np.median(edge, axis=0))
+
+
 def load_image(
     path: str | os.PathLike,
     image_size: int | None = 28,
     grayscale=True,
     invert="auto",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    background: str = "black",
 ) -> np.ndarray:
     """Read one product photo as uint8 (H, W, C), optionally fitted into a square.
 
@@ -672,6 +686,9 @@ def load_image(
         invert: True, False or "auto" (invert photos shot on a light background).
         max_pixels: refuse files whose header claims more pixels than this (width x
             height), before decoding them; None: no limit. See :data:`DEFAULT_MAX_PIXELS`.
+        background: what fills the square around a photo that is not square: "black"
+            (Fashion-MNIST's background) or "border" (the median colour of the photo's
+            edge, so a product shot on white stays on white).
 
     Raises:
         ImageFileError: a ValueError naming the file: it is missing, empty, not readable
@@ -701,8 +718,8 @@ def load_image(
     if invert:
         array = 255 - array
     if image_size is not None:
-        background = 0 if grayscale else (0, 0, 0)
-        array = np.asarray(_fit_into_square(Image.fromarray(array), image_size, background))
+        fill = _background_of(array, background)
+        array = np.asarray(_fit_into_square(Image.fromarray(array), image_size, fill[0] if grayscale else fill))
     if array.ndim == 2:
         array = array[..., None]
     return array.astype(np.uint8)
@@ -715,6 +732,7 @@ def load_image_folder(
     skip_bad: bool = False,
     invert="auto",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    background: str = "black",
 ) -> tuple[np.ndarray, list[str]]:
     """Load a folder of your own product photos, fitted and centred like Fashion-MNIST.
 
@@ -730,6 +748,7 @@ def load_image_folder(
         invert: True, False or "auto" (invert photos shot on a light background).
         max_pixels: refuse files larger than this many pixels (None: no limit);
             see :data:`DEFAULT_MAX_PIXELS`.
+        background: "black" or "border", what fills the square (see :func:`load_image`).
 
     Returns:
         ``(images, names)``: uint8 (N, image_size, image_size, C) and the file names.
@@ -759,7 +778,8 @@ def load_image_folder(
     for file in files:
         try:
             images.append(
-                load_image(file, image_size=image_size, grayscale=grayscale, invert=invert, max_pixels=max_pixels)
+                load_image(file, image_size=image_size, grayscale=grayscale, invert=invert, max_pixels=max_pixels,
+                           background=background)
             )
         except ValueError as err:
             if not skip_bad:

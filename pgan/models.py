@@ -26,16 +26,41 @@ PRESETS = {
 CONDITIONAL_HEADS = ("projection", "acgan", "projection_ac")
 
 
+IMAGE_SIZES = (28, 32, 64)
+"""The square sizes ``pgan train --image-size`` offers (any size the rule of :func:`doublings` allows builds)."""
+
+
+def doublings(size: int) -> int:
+    """How many times the DCGAN doubles its first feature map to reach ``size`` pixels.
+
+    The first map is the smallest of ``size``, ``size / 2``, ``size / 4``, ... that is still
+    at least 4 pixels and a whole number: 28 -> 7 (two doublings, the article's 7, 14, 28),
+    32 -> 4 (three: 4, 8, 16, 32) and 64 -> 4 (four, the DCGAN paper's 4 to 64). The
+    generator has one transposed-convolution stage per doubling and the discriminator one
+    stride-2 convolution per halving.
+    """
+    count = 0
+    while size % 2 == 0 and size // 2 >= 4:
+        size //= 2
+        count += 1
+    return count
+
+
 def _check_image_shape(image_shape) -> tuple[int, int, int]:
     if len(image_shape) != 3 or any(int(s) < 1 for s in image_shape):
         raise ValueError(f"image_shape must be (height, width, channels), got {image_shape!r}.")
     height, width, channels = (int(s) for s in image_shape)
     if height % 4 or width % 4:
         raise ValueError(
-            f"The DCGAN upsamples twice by 2, so height and width must be multiples of 4; "
-            f"got {height}x{width}. Resize or pad your images (28x28 works)."
+            f"The DCGAN upsamples at least twice by 2, so height and width must be multiples of 4; "
+            f"got {height}x{width}. Resize or pad your images (28, 32 and 64 work)."
         )
     return height, width, channels
+
+
+def _stages(height: int, width: int) -> int:
+    """Doublings shared by both sides of a (height, width) image (see :func:`doublings`)."""
+    return min(doublings(height), doublings(width))
 
 
 def _check_positive(**values) -> None:
@@ -61,9 +86,16 @@ def build_generator(
     the BatchNorm and LeakyReLU) and the same LeakyReLU slope, 0.2, everywhere
     (docs/source_article.md).
 
+    Larger images get one more stride-2 stage per doubling, the DCGAN paper's way
+    (:func:`doublings`): at 32 pixels the first map is 4x4 with 8*width filters, then
+    4*width (stride 1), 2*width (8x8), width (16x16) and the image (32x32); at 64
+    pixels it starts from 4x4 with 16*width filters. At 28 pixels the stack is the
+    one above.
+
     Args:
         latent_dim: size of the noise vector z.
-        image_shape: (height, width, channels); height and width divisible by 4.
+        image_shape: (height, width, channels); height and width divisible by 4,
+            e.g. (28, 28, 1), (32, 32, 3) or (64, 64, 3).
         width: filters of the last hidden layer (64 in the article).
         kernel_size: size of every transposed-convolution kernel.
         name: the model's name.
@@ -72,13 +104,17 @@ def build_generator(
     """
     _check_positive(latent_dim=latent_dim, width=width, kernel_size=kernel_size)
     height, img_width, channels = _check_image_shape(image_shape)
-    h0, w0 = height // 4, img_width // 4
+    stages = _stages(height, img_width)
+    h0, w0 = height >> stages, img_width >> stages
+    top = width << stages  # 4*width at 28 pixels (two doublings)
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(h0 * w0 * 4 * width, use_bias=False, name="project")(z)
+    x = layers.Dense(h0 * w0 * top, use_bias=False, name="project")(z)
     x = layers.BatchNormalization(name="project_bn")(x)
     x = layers.LeakyReLU(negative_slope=0.2, name="project_act")(x)
-    x = layers.Reshape((h0, w0, 4 * width), name="to_feature_map")(x)
-    for i, (filters, stride) in enumerate(((2 * width, 1), (width, 2)), start=1):
+    x = layers.Reshape((h0, w0, top), name="to_feature_map")(x)
+    # One stride-1 stage, then one stride-2 stage per doubling but the last (the output's).
+    plan = [(top // 2, 1)] + [(top >> (i + 1), 2) for i in range(1, stages)]
+    for i, (filters, stride) in enumerate(plan, start=1):
         x = layers.Conv2DTranspose(
             filters, kernel_size, strides=stride, padding="same", use_bias=False, name=f"up{i}"
         )(x)
@@ -190,7 +226,8 @@ def _l2_normalize(x, epsilon=1e-12):
 
 def _discriminator_features(image, width, kernel_size, dropout, spectral_norm):
     x = image
-    for i, filters in enumerate((width, 2 * width), start=1):
+    stages = _stages(int(image.shape[1]), int(image.shape[2]))  # 2 at 28 pixels, 3 at 32, 4 at 64
+    for i, filters in enumerate((width << j for j in range(stages)), start=1):
         conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"down{i}")
         if spectral_norm:
             conv = SpectralNorm(conv, name=f"down{i}_sn")
@@ -218,7 +255,9 @@ def build_discriminator(
 
     Two stride-2 convolutions (width, 2*width filters) with LeakyReLU(0.2) and
     dropout, then a Dense(1) that outputs a *logit*: no sigmoid, the losses
-    use ``from_logits``. With the defaults, 212,865 parameters.
+    use ``from_logits``. With the defaults, 212,865 parameters. Larger images get
+    one more stride-2 convolution (with twice the filters) per halving, down to 4x4
+    at 32 and 64 pixels (:func:`doublings`).
 
     ``spectral_norm=True`` wraps every convolution and the dense layer in
     :class:`SpectralNorm` (Miyato et al. 2018): each layer's weights are divided

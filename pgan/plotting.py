@@ -83,7 +83,9 @@ def save_gif(png_paths, path: str | os.PathLike, duration_ms: int = 300) -> Path
     """Join PNG frames (e.g. one sample grid per epoch) into an animated GIF."""
     from PIL import Image
 
-    frames = [Image.open(p).convert("L") for p in png_paths]
+    frames = [Image.open(p) for p in png_paths]
+    mode = "L" if all(frame.mode in ("L", "1") for frame in frames) else "RGB"  # colour grids stay in colour
+    frames = [frame.convert(mode) for frame in frames]
     if not frames:
         raise ValueError("save_gif needs at least one PNG frame.")
     return rundir.atomic_write(path, lambda tmp: frames[0].save(
@@ -127,7 +129,8 @@ def show_class_gallery(images, labels, class_names, per_class: int = 8, size: fl
             ax.set_xticks([])
             ax.set_yticks([])
             if j < len(idx):
-                ax.imshow(images[idx[j], ..., 0], cmap="gray", vmin=0, vmax=255)
+                img = images[idx[j]]
+                ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=255)
             if j == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     fig.tight_layout()

@@ -29,7 +29,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from pgan import backend, data, distributed, models, pipelines, rundir
+from pgan import backend, distributed, models, pipelines, rundir, training_data
 from pgan.callbacks import ResumableCheckpoint, SampleGrid, StopOnNonFinite, TimeLimit
 from pgan.config import FLOW_PRESETS, RESUME_KEYS, TrainConfig
 from pgan.gan import GAN, Objective
@@ -228,8 +228,10 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
     Args:
         config: a :class:`TrainConfig`.
         run_dir: the run folder; re-running on the same folder resumes.
-        images: uint8 (N, H, W, C) training images; Fashion-MNIST's train split by default.
-        labels: class labels of ``images`` (conditional runs; Fashion-MNIST's by default).
+        images: uint8 (N, H, W, C) training images, or a folder of product photos (flat, or one
+            sub-folder per class: then the run is conditional), the same as ``config.images``;
+            Fashion-MNIST's train split by default.
+        labels: class labels of ``images`` arrays (conditional runs; Fashion-MNIST's by default).
         callbacks: extra Keras callbacks (e.g. a live monitor).
         verbose: passed to ``fit``.
 
@@ -247,10 +249,14 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
                          "pgan.diffusion.train_flow(config, run_dir) (`pgan train --model flow` does).")
     backend.check_supported(config.mixed_precision)
     place = distributed.placement(config.distribution, config.strategy, config.batch_size)
+    if isinstance(images, str | os.PathLike):  # a folder of photos, as --images DIR
+        config, images = dataclasses.replace(config, images=str(images)), None
+    found = training_data.for_run(config, images, labels)
+    config = _conditional_for(config, found)
+    images, labels = found.images, found.labels if labels is None else labels
     run_dir = start_run(run_dir, config) if place.is_chief else Path(run_dir)
-    if images is None:
-        catalog = data.load_fashion_mnist()
-        images, labels = catalog.x_train, catalog.y_train if labels is None else labels
+    if place.is_chief:
+        _record_data(run_dir, found.record)
     num_classes = _check_labels(config, images, labels)
     keras.utils.set_random_seed(config.seed)
     checkpoint = ResumableCheckpoint(run_dir, min_interval_seconds=config.checkpoint_seconds, write=place.is_chief)
@@ -285,6 +291,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
         # With an EMA generator, the average is the model to use (sampled and exported).
         if place.is_chief:
             rundir.atomic_write(run_dir / "generator.keras", gan.sampling_generator.save)
+            rundir.write_json(run_dir / "generator.json", model_info(found.record))
         # G's optimizer steps over all calls (restored from the checkpoint): exact where a time
         # limit ended the last epoch early, which the epoch count does not say.
         train_steps = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))
@@ -300,6 +307,7 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
         "train_seconds_total": round(seconds, 1),
         "wall_seconds_this_call": round(time.perf_counter() - start, 1),
         "num_train_images": int(min(len(images), config.subset or len(images))),
+        "data": found.record,
         "distributed": place.record(),
         "hardware": hardware_record(),
         "versions": backend.versions(),
@@ -310,6 +318,35 @@ def train_gan(config: TrainConfig, run_dir, images=None, callbacks=(), verbose="
     if place.is_chief:
         rundir.write_json(run_dir / "run.json", run_info)
     return history
+
+
+def _conditional_for(config: TrainConfig, found: training_data.TrainingData) -> TrainConfig:
+    """Class sub-folders make a run conditional (a projection head unless one is given); a flat folder cannot be."""
+    if found.record["source"] != "folder":
+        return config
+    if found.labels is not None and config.conditional is None:
+        return dataclasses.replace(config, conditional="projection")
+    if found.labels is None and config.conditional is not None:
+        raise ValueError(
+            f"conditional={config.conditional!r} needs classes, and {config.images} holds no class sub-folders: "
+            "put each class's photos in its own sub-folder (DIR/sneaker/*.jpg), or drop --conditional.")
+    return config
+
+
+def _record_data(run_dir: Path, record: dict) -> None:
+    """Write the run's data record, or check a resumed run trains on the same kind of images."""
+    path = run_dir / training_data.DATA_RECORD
+    if path.exists():
+        training_data.check_same_data(json.loads(path.read_text()), record, run_dir)
+    rundir.write_json(path, record)
+
+
+def model_info(record: dict) -> dict:
+    """What ``generator.json`` beside a run's ``generator.keras`` says: its classes and training images.
+
+    ``pgan sample --class-name`` and ``pgan evaluate`` read it (:func:`pgan.sampling.model_info`).
+    """
+    return {"class_names": record.get("class_names"), "image_shape": record.get("image_shape"), "data": record}
 
 
 def hardware_record() -> dict:
@@ -369,6 +406,8 @@ def publish_generator(run_dir, dest_dir, name: str, command: str) -> Path:
         **({"train_steps": run["train_steps"]} if "train_steps" in run else {}),
         "train_seconds": run["train_seconds_total"],
         "num_train_images": run["num_train_images"],
+        **({"class_names": run["data"]["class_names"], "data": run["data"]}
+           if run.get("data", {}).get("source") == "folder" else {}),
         "hardware": run["hardware"],
         "versions": run["versions"],
         "final_losses": run["final"],

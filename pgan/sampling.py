@@ -62,6 +62,41 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
     return model
 
 
+def model_info(path: str | os.PathLike) -> dict:
+    """What the file beside a saved generator says about it (``NAME.json`` beside ``NAME.keras``).
+
+    A run folder's ``generator.json`` and a model card in ``data/pretrained/`` name the
+    generator's classes (``class_names``) and the images it learned from (``data``: the
+    run's :data:`pgan.training_data.DATA_RECORD`). Empty when there is no such file:
+    the generator is then taken to draw Fashion-MNIST.
+    """
+    import json
+
+    info_path = Path(path).expanduser().with_suffix(".json")
+    if not info_path.is_file():
+        return {}
+    try:
+        info = json.loads(info_path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{info_path}, the file that names {Path(path).name}'s classes, is not valid JSON "
+                         f"({err}): restore it or remove it.") from err
+    return info if isinstance(info, dict) else {}
+
+
+def class_names_of(path: str | os.PathLike) -> tuple[str, ...]:
+    """The class names of a saved generator: those of the folder it trained on, else Fashion-MNIST's."""
+    from pgan import data
+
+    names = model_info(path).get("class_names")
+    return tuple(names) if names else data.CLASS_NAMES
+
+
+def trained_on_fashion_mnist(path: str | os.PathLike) -> bool:
+    """Whether a saved generator learned Fashion-MNIST (its record says so, or it has none)."""
+    source = model_info(path).get("data", {}).get("source")
+    return source in (None, "fashion-mnist")
+
+
 def num_classes_of(generator) -> int | None:
     """How many classes a conditional generator knows; None for an unconditional one.
 

@@ -96,7 +96,8 @@ def test_every_train_flag_comes_from_the_config_declaration(tmp_path):
 def test_resume_keys_and_docs_table_come_from_the_declaration():
     assert set(config.RESUME_KEYS) == {
         "preset", "batch_size", "mixed_precision", "update", "seed", "conditional", "loss", "spectral_norm",
-        "ema_decay", "augment", "augment_p", "subset", "init_from", "label_dropout"}
+        "ema_decay", "augment", "augment_p", "subset", "init_from", "label_dropout", "images", "image_size",
+        "channels"}
     table = settings.markdown_table(config.TrainConfig)
     for field in dataclasses.fields(config.TrainConfig):
         assert f"| `{field.name}` |" in table
@@ -112,6 +113,7 @@ def test_config_choices_match_the_modules_that_implement_them():
     assert set(config.LOSSES) == set(losses.LOSS_FAMILIES)
     assert tuple(config.CONDITIONAL_HEADS) == tuple(models.CONDITIONAL_HEADS)
     assert config.STRATEGIES == distributed.STRATEGIES and config.DISTRIBUTIONS == distributed.DISTRIBUTIONS
+    assert config.IMAGE_SIZES == models.IMAGE_SIZES
 
 
 def test_objective_is_the_config_objective_and_validates_once():
