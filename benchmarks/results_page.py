@@ -52,6 +52,8 @@ WRITTEN_BY = {
     "the recipes' with `--recipe`)",
     "notebook_times.json": "`python benchmarks/notebook_times.py`",
     "flow_vs_gan.json": "`python benchmarks/flow_vs_gan.py` (its `command` field gives the options)",
+    "gan_augmentation.json": "`python benchmarks/gan_augmentation.py` (its `command` field gives the options)",
+    "folder_training.json": "`python benchmarks/folder_training.py`",
     "photo_memory.json": "`python benchmarks/photo_memory.py --compare-with REV --out "
     "benchmarks/results/photo_memory.json`",
 }
@@ -799,10 +801,83 @@ def sec_flow_vs_gan(data):
     return how, "\n\n".join(parts)
 
 
+def sec_gan_augmentation(data):
+    settings = data.get("settings", {})
+    how = (f"{cell(data['what'])} {cell(data.get('how', ''))} Measured on {hardware_label(data.get('hardware', {}))} "
+           f"({versions_label(data.get('versions', {}))}); {f_s(data.get('total_seconds'))} s of cells in all."
+           f"\n\n**Finding.** {cell(data.get('finding', DASH))}")
+    cas = data.get("cas", {})
+    parts = ["### CAS: trained on generated images only, tested on real ones\n\n" + table(
+        ["trained on", "images", "steps", "test accuracy", "seconds"],
+        [[label, f_int(cas[key].get("num_images")), f_int(cas[key].get("steps")), f_ratio(cas[key].get("accuracy")),
+          f_s(cas[key].get("seconds"))]
+         for key, label in (("generated", "the shipped conditional GAN's samples (CAS)"),
+                            ("real", "as many real training images")) if key in cas])]
+    rows = []
+    for size, listed in data.get("summary", {}).items():
+        for r in listed:
+            rows.append([cell(size), f_int(r.get("num_images")), cell(r["label"]), f_ratio(r.get("mean")),
+                         f_ratio(r.get("std")), f"{f_ratio(r.get('min'))}{DASH}{f_ratio(r.get('max'))}",
+                         ", ".join(str(s) for s in r.get("seeds", [])), f_s(r.get("seconds_mean"))])
+    parts.append(f"### Few labelled images: {f_int(settings.get('small_steps'))} classifier steps in every cell\n\n"
+                 + table(["share", "real images", "trained on", "mean test accuracy", "std", "min" + DASH + "max",
+                          "seeds", "seconds per cell"], rows))
+    gans = data.get("gans", [])
+    if gans:
+        parts.append("### The subset GANs (trained on the subset only)\n\n" + table(
+            ["share", "seed", "images", "epochs", "G steps", "seconds", "judge accuracy on its samples", "run folder"],
+            [[f"{g['size']:.0%}", f_int(g.get("seed")), f_int(g.get("num_images")), f_int(g.get("epochs")),
+              f_int(g.get("train_steps")), f_s(g.get("seconds")), f_ratio(g.get("judge_accuracy_on_samples")),
+              code(g.get("run_dir"))] for g in gans]))
+    cells = data.get("cells", [])
+    if cells:
+        parts.append("### Every cell\n\n" + table(
+            ["share", "seed", "trained on", "test accuracy", "training s", "seconds"],
+            [[f"{c['size']:.0%}", f_int(c.get("seed")), cell(c.get("variant")), f_ratio(c.get("accuracy")),
+              f_s(c.get("train_seconds")), f_s(c.get("seconds"))] for c in cells]))
+    return how, "\n\n".join(parts)
+
+
+def sec_folder_training(data):
+    how = f"{cell(data['what'])} Command: {code(data['how'])}. Recipe: {code(data['recipe'])}."
+    parts = []
+    rows = [[cell(r["source"]), f_int(r["seed"]), f_int(r["steps"]), f_s(r["train_seconds"]),
+             f_int(r.get("step_images_per_second")), f_fcd(r["fcd"]), f_dec(3)(r.get("precision")),
+             f_dec(3)(r.get("recall"))] for r in data["runs"] if r.get("source") in ("folder", "builtin")]
+    parts.append(f"### Folder against built-in loader, N={data['runs'][0].get('num', 2000):,}\n\n" + table(
+        ["source", "seed", "steps", "trained s", "step img/s", "FCD", "precision", "recall"], rows))
+    agree = data["agreement"]
+    parts.append(
+        f"Mean FCD: folder {f_fcd(agree['mean_fcd']['folder'])}, built-in {f_fcd(agree['mean_fcd']['builtin'])}; "
+        f"gap {f_fcd(agree['gap_of_means'])} against a spread between seeds of "
+        f"{', '.join(f_fcd(v) for v in agree['seed_spread_per_source'])}; at the same seed the gaps are "
+        f"{', '.join(f_fcd(v) for v in agree['same_seed_source_gaps'])}. "
+        f"Within seed-to-seed noise: {f_bool(agree['agree_within_seed_noise'])} ({cell(agree['rule'])}).")
+    same = data["same_pixels"]
+    parts.append(f"The folder holds the same pixels: all 60,000 identical {f_bool(same['all_60000_identical'])}, "
+                 f"labels identical {f_bool(same['labels_identical'])}. {cell(same.get('note', ''))}")
+    feed = data["input"]
+    parts.append(
+        f"Input: loading the 60,000 PNGs took {f_s(feed['load_seconds']['folder_60000_png'])} s against "
+        f"{f_s(feed['load_seconds']['builtin_idx'])} s for the IDX files; once loaded, the pipeline fed "
+        f"{f_int(feed['feed_images_per_second']['folder'])} (folder) and "
+        f"{f_int(feed['feed_images_per_second']['builtin'])} (built-in) images/s against the step's "
+        f"{f_int(feed['step_images_per_second'])}: the step starves {f_bool(feed['step_starves'])}.")
+    rgb = data.get("rgb_32_synthetic")
+    if isinstance(rgb, dict):
+        parts.append("### 32x32 RGB on a synthetic catalogue\n\n" + render_facts_list(rgb).split("\n\n", 1)[-1]
+                     + "\n\n![samples](figures/folder_training/rgb_32_samples.png)")
+    if data.get("notes"):
+        parts.append("Notes:\n\n" + "\n".join(f"- {cell(n)}" for n in data["notes"]))
+    return how, "\n\n".join(parts)
+
+
 RENDERERS = {
     "notebook_times.json": ("Notebook times", sec_notebook_times),
     "first_gan.json": ("First GAN", sec_first_gan),
     "flow_vs_gan.json": ("Flow matching against the GANs", sec_flow_vs_gan),
+    "gan_augmentation.json": ("GAN samples as training data", sec_gan_augmentation),
+    "folder_training.json": ("Training from a folder", sec_folder_training),
     "train_throughput.json": ("Training throughput on the CPU", sec_train_throughput),
     "recipe_throughput.json": ("Throughput of each recipe on the CPU", sec_recipe_throughput),
     "recipes.json": ("The recipe study", sec_recipes),
