@@ -32,8 +32,10 @@ def test_bench_recipe_times_it_against_its_plain_model(recipe, capsys):
     config = TrainConfig.from_recipe(recipe)
     assert (result["recipe"], result["model"], result["batch_size"]) == (recipe, config.preset, 16)
     assert result["train_img_per_s"] > 0 and result["plain_model_img_per_s"] > 0
-    assert result["vs_plain_model"] == pytest.approx(
-        result["train_img_per_s"] / result["plain_model_img_per_s"], abs=1e-3)
+    speed, plain = result["train_img_per_s"], result["plain_model_img_per_s"]
+    # the ratio is of the unrounded speeds, rounded to 3 decimals; the speeds are rounded to 0.1 img/s
+    rounding = 5e-4 + 0.05 * (1 + speed / plain) / plain
+    assert result["vs_plain_model"] == pytest.approx(speed / plain, abs=rounding)
     assert result["generate_img_per_s"] > 0 and result["generate_one_ms"] > 0  # acgan: noise and labels
     assert result["extras"]["ema_decay"] == config.ema_decay
 
