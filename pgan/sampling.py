@@ -91,12 +91,6 @@ def class_names_of(path: str | os.PathLike) -> tuple[str, ...]:
     return tuple(names) if names else data.CLASS_NAMES
 
 
-def trained_on_fashion_mnist(path: str | os.PathLike) -> bool:
-    """Whether a saved generator learned Fashion-MNIST (its record says so, or it has none)."""
-    source = model_info(path).get("data", {}).get("source")
-    return source in (None, "fashion-mnist")
-
-
 def num_classes_of(generator) -> int | None:
     """How many classes a conditional generator knows; None for an unconditional one.
 

@@ -124,9 +124,7 @@ def load_product_folder(
     else:
         parts, labels, relative = [], [], []
         for label, sub in enumerate(subfolders):
-            with warnings.catch_warnings():
-                warnings.simplefilter("always")
-                images_of_class, names = data.load_image_folder(sub, **load)
+            images_of_class, names = data.load_image_folder(sub, **load)
             parts.append(images_of_class)
             labels.append(np.full(len(images_of_class), label, dtype=np.int32))
             relative += [f"{sub.name}/{name}" for name in names]
