@@ -57,7 +57,7 @@ VARIANT_LABELS = {
     "gan+classical": "(d) subset + GAN samples + classical augmentation",
     "shipped_gan": "upper bound: subset + samples of the shipped GAN (trained on all 60,000)",
 }
-FULL = {"small_steps": 200, "cas_steps": 1000, "cas_samples": 60_000, "generated": 6000, "gan_steps": 3000,
+FULL = {"small_steps": 500, "cas_steps": 1000, "cas_samples": 60_000, "generated": 6000, "gan_steps": 3000,
         "batch_size": 128, "filters": [8, 16], "gan_batch_size": 32}
 QUICK = {"small_steps": 20, "cas_steps": 20, "cas_samples": 2000, "generated": 500, "gan_steps": 40,
          "batch_size": 64, "filters": [8, 16], "gan_batch_size": 32}

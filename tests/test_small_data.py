@@ -113,15 +113,14 @@ def test_a_short_training_beats_chance_on_an_easy_task():
 def test_batches_draw_the_generated_share_of_every_batch_and_a_fixed_number_of_steps():
     real = (np.zeros((10, 28, 28, 1), np.uint8), np.zeros(10, np.int32))
     fake = (np.full((7, 28, 28, 1), 255, np.uint8), np.ones(7, np.int32))
-    batches = small_data._Batches(*real, steps=5, batch_size=8, seed=0, generated=fake)
-    assert len(batches) == 5
-    for i in range(5):
-        images, labels = batches[i]
-        assert images.shape == (8, 28, 28, 1) and images.dtype == np.float32
-        assert labels.tolist() == [0] * 4 + [1] * 4  # GENERATED_SHARE = 0.5
-        assert images[:4].max() == -1.0 and images[4:].min() == 1.0
-    alone = small_data._Batches(*real, steps=3, batch_size=4, seed=0)
-    assert len(alone) == 3 and alone[0][0].shape == (4, 28, 28, 1)
+    images, labels = small_data._training_batches(*real, steps=5, batch_size=8, seed=0, generated=fake)
+    assert images.shape == (40, 28, 28, 1) and images.dtype == np.uint8 and labels.shape == (40,)
+    for i in range(5):  # batch i is rows 8i .. 8i+7, as fit(shuffle=False, batch_size=8) reads them
+        batch, batch_labels = images[8 * i:8 * i + 8], labels[8 * i:8 * i + 8]
+        assert batch_labels.tolist() == [0] * 4 + [1] * 4  # GENERATED_SHARE = 0.5
+        assert batch[:4].max() == 0 and batch[4:].min() == 255
+    alone, _ = small_data._training_batches(*real, steps=3, batch_size=4, seed=0)
+    assert alone.shape == (12, 28, 28, 1)
 
 
 @pytest.mark.parametrize("change, message", [
