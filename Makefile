@@ -56,9 +56,12 @@ unit: $(STAMP)
 
 # Notebooks are committed without outputs; the expected outputs of their "# NBVAL_CHECK_OUTPUT"
 # cells live in tests/notebook_outputs/ and are put back into test copies in notebooks/.nbval/.
+# Each notebook that passes is kept with its outputs in build/executed/ (tests/nbval_executed.py),
+# so make test's book shows them instead of running every notebook a second time.
 notebooks: $(STAMP)
 	$(PY) tests/nbval_refs.py assemble notebooks/[0-9]*.ipynb --out notebooks/.nbval
-	cd notebooks/.nbval && $(NB_ENV) ../../$(PY) -m pytest -q -p no:cacheprovider --nbval-lax \
+	rm -rf build/executed
+	cd notebooks/.nbval && $(NB_ENV) PGAN_EXECUTED_DIR=../../build/executed ../../$(PY) -m pytest -q -p no:cacheprovider --nbval-lax \
 		--nbval-current-env --nbval-sanitize-with ../../tests/nbval_sanitize.cfg *.ipynb
 
 notebook-refs: $(STAMP)
@@ -68,7 +71,7 @@ test: $(STAMP) data
 	$(PY) -m ruff check pgan tests benchmarks notebooks docs
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory notebooks
-	$(MAKE) --no-print-directory book
+	$(MAKE) --no-print-directory book BOOK_ARGS="--outputs-from build/executed"
 
 # Student copies drop the cells tagged "solution"; instructor copies keep every cell (docs/workshop.md).
 handouts: $(STAMP)
@@ -94,8 +97,10 @@ figures: $(STAMP)
 
 # Jupyter Book (the docs extra) executes every notebook in quick mode (outputs cached by cell source
 # in build/book-src/) and writes build/book/; then every notebook page is checked for its figures.
+# BOOK_ARGS="--outputs-from build/executed" shows what make notebooks ran instead of executing again.
+BOOK_ARGS ?=
 book: $(STAMP)
-	$(PY) docs/book/build.py
+	$(PY) docs/book/build.py $(BOOK_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache notebooks/runs notebooks/outputs notebooks/.nbval

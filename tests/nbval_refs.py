@@ -81,6 +81,9 @@ def assemble(paths, out_dir: Path) -> None:
             cell.outputs = [nbformat.from_dict(o) for o in by_source[cell.source]]
             cell.execution_count = 1
         nbformat.write(test_nb, out_dir / path.name)
+    # The plugin that keeps each passed notebook's outputs for the book (PGAN_EXECUTED_DIR).
+    plugin = (Path(__file__).resolve().parent / "nbval_executed.py").read_text()
+    (out_dir / "conftest.py").write_text(plugin)
     if missing:
         sys.exit(
             "No recorded output for the checked cells " + ", ".join(missing)

@@ -83,3 +83,49 @@ def test_the_toc_lists_every_notebook():
 )
 def test_jupyterlab_heading_links_become_the_books_anchors(jupyter, expected):
     assert book.book_anchor(jupyter) == expected
+
+
+def _code_notebook(path: Path, sources, outputs=None) -> Path:
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "# Title"}]
+    for i, source in enumerate(sources):
+        cells.append({"cell_type": "code", "metadata": {}, "source": source, "execution_count": None,
+                      "outputs": outputs[i] if outputs else []})
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_a_notebook_nbval_ran_unchanged_brings_its_outputs_and_is_not_executed_again(tmp_path):
+    printed = [{"output_type": "stream", "name": "stdout", "text": "42\n"}]
+    src = _code_notebook(tmp_path / "01_x.ipynb", ["x = 1", "print(42)"])
+    ran = _code_notebook(tmp_path / "ran.ipynb", ["x = 1", "print(42)"], outputs=[[], printed])
+    assert book._notebook_for_book(src, tmp_path / "book" / "01_x.ipynb", ran)
+    copied = json.loads((tmp_path / "book" / "01_x.ipynb").read_text())
+    assert [c.get("outputs") for c in copied["cells"]] == [None, [], printed]
+    # One changed cell: the run is of another notebook, so nothing comes along.
+    changed = _code_notebook(tmp_path / "ran2.ipynb", ["x = 2", "print(42)"], outputs=[[], printed])
+    assert not book._notebook_for_book(src, tmp_path / "book" / "01_x.ipynb", changed)
+    assert not book._notebook_for_book(src, tmp_path / "book" / "01_x.ipynb", tmp_path / "missing.ipynb")
+    assert json.loads((tmp_path / "book" / "01_x.ipynb").read_text())["cells"][2]["outputs"] == []
+
+
+def test_the_books_config_excludes_from_execution_exactly_the_notebooks_with_outputs(tmp_path):
+    book._config_for_book(book.CONFIG_DIR / "_config.yml", tmp_path / "_config.yml", ["05_a.ipynb", "06_b.ipynb"])
+    text = (tmp_path / "_config.yml").read_text()
+    assert 'execute:\n  exclude_patterns: ["notebooks/05_a.ipynb", "notebooks/06_b.ipynb"]' in text
+    book._config_for_book(book.CONFIG_DIR / "_config.yml", tmp_path / "_config.yml", [])
+    assert (tmp_path / "_config.yml").read_text() == (book.CONFIG_DIR / "_config.yml").read_text()
+
+
+def test_nbvals_outputs_become_an_executed_notebook_with_counts_in_order():
+    nbformat = pytest.importorskip("nbformat")
+    spec = importlib.util.spec_from_file_location("nbval_executed", ROOT / "tests" / "nbval_executed.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("1"),
+                                         nbformat.v4.new_code_cell("skipped"), nbformat.v4.new_code_cell("2")])
+    result = {"output_type": "execute_result", "data": {"text/plain": "2"}, "metadata": {}}
+    done = plugin.executed_notebook(nb, {1: [], 2: None, 3: [result]})
+    assert [c.get("execution_count") for c in done.cells] == [None, 1, None, 2]
+    assert done.cells[3].outputs[0]["execution_count"] == 2 and done.cells[2].outputs == []
+    nbformat.validate(done)
+    assert nb.cells[3].outputs == []  # the notebook nbval tested is left as it was

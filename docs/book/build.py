@@ -1,6 +1,7 @@
 """Build the course as a static HTML book, readable offline: ``build/book/index.html``.
 
     python docs/book/build.py            # assemble, execute (quick mode), build, check
+    python docs/book/build.py --outputs-from build/executed   # show what make notebooks ran
     python docs/book/build.py --check    # only check an existing build/book
 
 The book's source is assembled in ``build/book-src/`` with the repository's layout
@@ -8,7 +9,9 @@ The book's source is assembled in ``build/book-src/`` with the repository's layo
 models' sample grids and cards), so the links between
 notebooks, docs pages and figures work unchanged. Jupyter Book (the ``docs`` extra)
 executes every notebook in quick mode, caching outputs by cell source, and writes
-the HTML. The check then makes sure that every notebook has its page, that each
+the HTML. With ``--outputs-from DIR`` (``make test`` passes the notebooks nbval has just
+run and passed, which ``tests/nbval_executed.py`` keeps), a notebook whose cells there match
+the repository's shows those outputs and is not executed again. The check then makes sure that every notebook has its page, that each
 notebook page shows its committed figures and its plots, that every image a page
 refers to exists, and that no cell failed.
 """
@@ -50,25 +53,54 @@ def book_anchor(jupyter_anchor: str) -> str:
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
-def _notebook_for_book(src: Path, dest: Path) -> None:
-    """Copy a notebook, with its JupyterLab heading links rewritten to the book's anchors."""
+def _same_cells(notebook: dict, executed: dict) -> bool:
+    def cells(nb):
+        return [(c["cell_type"], "".join(c["source"])) for c in nb["cells"]]
+    return cells(notebook) == cells(executed)
+
+
+def _notebook_for_book(src: Path, dest: Path, executed: Path | None = None) -> bool:
+    """Copy a notebook, with its JupyterLab heading links rewritten to the book's anchors.
+
+    With ``executed`` (the same notebook as nbval ran it), its code cells' outputs come along
+    when every cell's source is the same; returns whether they did.
+    """
     notebook = json.loads(src.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
+    ran = json.loads(executed.read_text(encoding="utf-8")) if executed is not None and executed.exists() else None
+    with_outputs = ran is not None and _same_cells(notebook, ran)
+    for i, cell in enumerate(notebook["cells"]):
         if cell["cell_type"] == "markdown":
             text = "".join(cell["source"])
             cell["source"] = _JUPYTER_ANCHOR.sub(
                 lambda m: f"]({m.group(1)}#{book_anchor(m.group(2))})", text)
+        elif with_outputs:
+            cell["outputs"] = ran["cells"][i]["outputs"]
+            cell["execution_count"] = ran["cells"][i]["execution_count"]
     text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    if not dest.exists() or dest.read_text(encoding="utf-8") != text:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="utf-8")
+    return with_outputs
+
+
+def _config_for_book(src: Path, dest: Path, not_executed: list[str]) -> None:
+    """The book's ``_config.yml``, telling Jupyter Book not to execute ``not_executed`` notebooks."""
+    text = src.read_text(encoding="utf-8")
+    if not_executed:
+        patterns = ", ".join(f'"notebooks/{name}"' for name in not_executed)
+        text = text.replace("execute:\n", f"execute:\n  exclude_patterns: [{patterns}]  # outputs from nbval\n", 1)
     if not dest.exists() or dest.read_text(encoding="utf-8") != text:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text, encoding="utf-8")
 
 
-def assemble(source: Path = SOURCE) -> list[Path]:
-    """Copy the book's files into ``source`` (only those that changed); return the notebooks."""
+def assemble(source: Path = SOURCE, outputs_from: Path | None = None) -> list[Path]:
+    """Copy the book's files into ``source`` (only those that changed); return the notebooks.
+
+    ``outputs_from``: a folder of executed notebooks (see :func:`_notebook_for_book`).
+    """
     wanted = {ROOT / "README.md": source / "README.md"}
-    for name in ("_config.yml", "_toc.yml"):
-        wanted[CONFIG_DIR / name] = source / name
+    wanted[CONFIG_DIR / "_toc.yml"] = source / "_toc.yml"
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for path in notebooks:
         wanted[path] = source / "notebooks" / path.name
@@ -80,11 +112,18 @@ def assemble(source: Path = SOURCE) -> list[Path]:
                   *sorted((ROOT / "data" / "pretrained").glob("*.json"))]
     for path in data_files:
         wanted[path] = source / path.relative_to(ROOT)
+    not_executed = []
     for src, dest in wanted.items():
         if src.suffix == ".ipynb":
-            _notebook_for_book(src, dest)
+            executed = outputs_from / src.name if outputs_from is not None else None
+            if _notebook_for_book(src, dest, executed):
+                not_executed.append(src.name)
         else:
             _copy_if_changed(src, dest)
+    _config_for_book(CONFIG_DIR / "_config.yml", source / "_config.yml", not_executed)
+    if outputs_from is not None:
+        print(f"book: {len(not_executed)} of {len(notebooks)} notebooks show the outputs in {outputs_from}; "
+              "the others are executed")
     for folder in (source / "notebooks", source / "docs", source / "data"):  # files deleted from the repository
         for path in folder.rglob("*"):
             if path.is_file() and path not in wanted.values() and "runs" not in path.parts \
@@ -174,9 +213,12 @@ def check(out: Path = OUT, notebooks=None) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check build/book")
+    parser.add_argument("--outputs-from", type=Path, metavar="DIR",
+                        help="executed notebooks (make notebooks writes them to build/executed/): a notebook "
+                             "whose cells match shows their outputs instead of being executed again")
     args = parser.parse_args(argv)
     if not args.check:
-        assemble()
+        assemble(outputs_from=args.outputs_from)
         build()
     problems = check()
     for problem in problems:
