@@ -38,6 +38,7 @@ from pgan.judge import (
     judge_outputs,
     load_judge,
     real_reference,
+    real_test_predictions,
 )
 
 FEATURE_DIM = 128  # the judge's features: FCD needs N > 128 samples
@@ -814,10 +815,9 @@ def conditional_accuracy(generator, num_per_class: int = 1000, seed: int = 0, ju
     if num_classes is None:
         raise ValueError(f"{generator.name!r} is unconditional; conditional_accuracy needs a conditional generator.")
     judge = judge if judge is not None else load_judge()
-    # The whole test split, judged once per process and shared with evaluate_images at N = 10,000.
-    ref = real_reference(MAX_REFERENCE, 0, judge)
-    real_pred = ref["test_predictions"]
-    real_labels = fashion_mnist().y_test[ref["test_index"]]
+    # The whole test split, judged once per process (shared with evaluate_images at N = 10,000).
+    real_pred = real_test_predictions(judge)
+    real_labels = fashion_mnist().y_test
     rows = []
     for c in range(num_classes):
         images = sampling.generate_images(generator, num_per_class, seed=seed + c, labels=c)

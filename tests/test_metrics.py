@@ -333,3 +333,24 @@ def test_evaluate_rejects_bad_input():
         metrics.evaluate_images(np.zeros((200, 28, 28, 1), np.float32))
     with pytest.raises(ValueError, match="test split"):
         metrics.evaluate_generator("unused.keras", num=20_000)
+
+
+def test_real_test_predictions_reuse_a_full_reference_or_judge_the_test_split_once(monkeypatch, fashion_mnist):
+    fake_judge = object()
+    calls = []
+
+    def fake_outputs(images, pixel_range, judge_model):
+        calls.append(len(images))
+        logits = np.zeros((len(images), 10), np.float32)
+        logits[:, 3] = 1.0
+        return np.zeros((len(images), 128), np.float32), logits
+
+    monkeypatch.setattr(judge, "judge_outputs", fake_outputs)
+    monkeypatch.setattr(judge, "_REFERENCES", {})
+    first = judge.real_test_predictions(fake_judge)
+    assert first.shape == (10_000,) and set(first.tolist()) == {3} and calls == [10_000]
+    assert judge.real_test_predictions(fake_judge) is first and calls == [10_000]  # cached: judged once
+    full = np.arange(10_000) % 10
+    other = object()
+    judge._REFERENCES[(id(other), judge.MAX_REFERENCE, 0)] = {"test_predictions": full}
+    assert judge.real_test_predictions(other) is full and calls == [10_000]  # from the full reference
