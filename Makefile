@@ -52,7 +52,7 @@ format: $(STAMP)
 	$(VENV)/bin/nbstripout --drop-empty-cells notebooks/*.ipynb
 
 unit: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q --durations=25 tests
 
 # Notebooks are committed without outputs; the expected outputs of their "# NBVAL_CHECK_OUTPUT"
 # cells live in tests/notebook_outputs/ and are put back into test copies in notebooks/.nbval/.
@@ -69,7 +69,7 @@ notebook-refs: $(STAMP)
 
 test: $(STAMP) data
 	$(PY) -m ruff check pgan tests benchmarks notebooks docs
-	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q tests
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m pytest -q --durations=25 tests
 	$(MAKE) --no-print-directory notebooks
 	$(MAKE) --no-print-directory book BOOK_ARGS="--outputs-from build/executed"
 

@@ -32,6 +32,9 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
             model taking a noise vector, and for a conditional generator also a
             class label, and returning images), NaN or infinite weights, or
             outputs that are not images in [-1, 1].
+
+    A conditional generator trained on a folder of class sub-folders comes back with
+    ``pgan_class_names``, the names the file beside it (``NAME.json``) gives its classes.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -59,6 +62,9 @@ def load_generator(path: str | os.PathLike) -> keras.Model:
         )
     model_files.check_finite_weights(model, path)
     model_files.check_generator_output(model, path)
+    names = model_info(path).get("class_names")
+    if names and len(names) == num_classes_of(model):  # the widgets' class dropdowns show them
+        model.pgan_class_names = tuple(str(name) for name in names)
     return model
 
 

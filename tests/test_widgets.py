@@ -1,5 +1,8 @@
 """Tests for pgan.widgets: each widget driven by setting its controls, as a user would."""
 
+import io
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -252,6 +255,31 @@ def test_interpolation_explorer_has_class_dropdowns_for_conditional(conditional)
     assert (explorer.class_a.value, explorer.class_b.value) == (0, 9)
     explorer.class_b.value = 5
     assert explorer.state["labels"] == [0, 5]
+
+
+def test_explorers_show_a_colour_folder_generator_with_its_class_names(tmp_path):
+    """A 32x32 RGB generator trained on class sub-folders: its names in the dropdowns, colour PNGs."""
+
+    keras.utils.set_random_seed(2)
+    colour = models.build_conditional_generator(latent_dim=16, num_classes=3, image_shape=(32, 32, 3), width=8)
+    colour.save(tmp_path / "generator.keras")
+    (tmp_path / "generator.json").write_text(json.dumps({"class_names": ["bag", "dress", "sneaker"]}))
+    loaded = sampling.load_generator(tmp_path / "generator.keras")
+    assert widgets.class_names_of(loaded) == ["bag", "dress", "sneaker"]
+    explorer = widgets.LatentExplorer(loaded, num_examples=6, num_directions=2)
+    assert explorer.directions["method"] == "axes"  # the judge reads 28x28 grayscale only
+    assert [label for label, _ in explorer.class_dropdown.options] == ["all classes", "bag", "dress", "sneaker"]
+    explorer.class_dropdown.value = 2
+    assert explorer.state["images"].shape == (6, 32, 32, 3)
+    np.testing.assert_array_equal(explorer.state["labels"], np.full(6, 2))
+    assert Image.open(io.BytesIO(bytes(explorer.image.value))).mode == "RGB"
+    strip = widgets.InterpolationExplorer(loaded, num_steps=3)
+    assert [label for label, _ in strip.class_a.options] == ["bag", "dress", "sneaker"]
+    assert strip.state["images"].shape[1:] == (32, 32, 3)
+    # Without the names file beside it the classes are numbered.
+    (tmp_path / "generator.json").unlink()
+    assert widgets.class_names_of(sampling.load_generator(tmp_path / "generator.keras")) == [
+        "class 0", "class 1", "class 2"]
 
 
 # ------------------------------------------------------------------ training monitor

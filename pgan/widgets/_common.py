@@ -39,10 +39,17 @@ def figure_png(fig, dpi: int = 72) -> bytes:
 
 
 def class_names_of(generator) -> list[str]:
-    """Names for a conditional generator's classes (Fashion-MNIST's for 10 classes); [] if unconditional."""
+    """Names for a conditional generator's classes; [] if unconditional.
+
+    Those of the folder it trained on when ``sampling.load_generator`` read them beside its
+    file, else Fashion-MNIST's for 10 classes, else "class 0", "class 1", ...
+    """
     num_classes = sampling.num_classes_of(generator)
     if num_classes is None:
         return []
+    names = getattr(generator, "pgan_class_names", None)
+    if names and len(names) == num_classes:
+        return list(names)
     return (
         list(data.CLASS_NAMES)
         if num_classes == len(data.CLASS_NAMES)

@@ -203,7 +203,8 @@ class LatentExplorer(_App):
         generator: an unconditional or conditional generator (then a class dropdown appears).
         num_examples: products in the grid.
         num_directions: sliders, one per direction of :func:`latent_directions`.
-        method: "judge" or "axes" (ignored when ``directions`` is given).
+        method: "judge" or "axes" (ignored when ``directions`` is given); None: "judge" for a
+            generator of 28x28 grayscale images, which the judge reads, else "axes".
         seed: the first seed.
         directions: a precomputed :func:`latent_directions` result (saves a few seconds).
 
@@ -219,12 +220,14 @@ class LatentExplorer(_App):
         generator,
         num_examples: int = 16,
         num_directions: int = 4,
-        method: str = "judge",
+        method: str | None = None,
         seed: int = 0,
         directions: dict | None = None,
     ):
         self.generator = generator
         self.num_examples = num_examples
+        if method is None:  # the judge reads 28x28 grayscale products only; other images get the axes
+            method = "judge" if tuple(generator.outputs[0].shape[1:]) == (28, 28, 1) else "axes"
         self.directions = directions or latent_directions(generator, num_directions, method)
         slider = {"min": -3.0, "max": 3.0, "step": 0.25, "value": 0.0, "continuous_update": False}
         self.direction_sliders = [
