@@ -35,6 +35,9 @@ def _apt_install() -> str | None:
 
 def _keras_download() -> str | None:
     """Download through Keras; None when it worked, else why not."""
+    from pgan import runtime
+
+    runtime.quiet_tensorflow()  # TensorFlow's start-up lines would bury the message below
     try:
         import keras
 
