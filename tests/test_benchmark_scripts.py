@@ -84,3 +84,25 @@ def test_conditional_truncation_rows_are_shares_and_refuse_unconditional():
     assert np.mean([row[c] for c, row in enumerate(rows)]) > 0.5  # the shipped model draws its classes
     with pytest.raises(SystemExit, match="unconditional"):
         truncation.judged_classes(models.build_generator(latent_dim=8, width=4), judge, 4, 0, None)
+
+
+def _study_rows(means, std=0.01, seeds=(0, 1, 2)):
+    """A gan_augmentation summary row per variant: mean test accuracies with one spread."""
+    return [{"variant": v, "mean": m, "std": std if len(seeds) > 1 else None, "num_images": 600,
+             "seeds": list(seeds)} for v, m in means.items()]
+
+
+def test_the_small_data_finding_follows_the_numbers():
+    study = load_script("gan_augmentation")
+    cas = {"generated": {"accuracy": 0.85}, "real": {"accuracy": 0.88}}
+    one_seed = {"1%": _study_rows({"subset": 0.8, "gan": 0.9}, seeds=(0,))}
+    assert "no conclusion about GAN samples is drawn" in study.finding(cas, one_seed)
+    helps = {"1%": _study_rows({"subset": 0.80, "classical": 0.81, "gan": 0.85})}
+    text = study.finding(cas, helps, 500)
+    assert "helped at 1%" in text and "3.0 points below" in text and "Classical augmentation fell" not in text
+    leak = {"1%": _study_rows({"subset": 0.80, "classical": 0.70, "gan": 0.80, "shipped_gan": 0.84}),
+            "10%": _study_rows({"subset": 0.85, "classical": 0.77, "gan": 0.83, "shipped_gan": 0.86})}
+    text = study.finding(cas, leak, 500)
+    assert "did not help at these sizes, while the shipped GAN's" in text and "did at 1% and 10%" in text
+    assert "Classical augmentation fell behind the subset alone at every size: with the same 500 steps" in text
+    assert "the subset GAN's samples fell behind the subset alone (83.0% vs 85.0%" in text
