@@ -202,11 +202,6 @@ def _judged(rows, variant) -> bool:
     return variant in rows and rows[variant]["std"] is not None and rows["subset"]["std"] is not None
 
 
-def _fell_behind(rows, variant, against="subset") -> bool:
-    a, b = rows[variant], rows[against]
-    return a["std"] is not None and b["std"] is not None and b["mean"] - a["mean"] > max(a["std"], b["std"])
-
-
 def finding(cas, summary, steps=None):
     """The result in plain words, from the numbers (the same rules however they come out).
 
@@ -240,7 +235,7 @@ def finding(cas, summary, steps=None):
         parts.append("Not every cell has run with several seeds yet: no conclusion about GAN samples is drawn.")
         return " ".join(parts)
     sized = [{r["variant"]: r for r in listed} for listed in summary.values()]
-    if sized and all("classical" in rows and "subset" in rows and _fell_behind(rows, "classical") for rows in sized):
+    if sized and all("classical" in rows and "subset" in rows and _helps(rows, "subset", "classical") for rows in sized):
         parts.append(
             f"Classical augmentation fell behind the subset alone at every size: with the same "
             f"{f'{steps:,} ' if steps else ''}steps for every variant, augmented batches are harder to fit, and "

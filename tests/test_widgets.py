@@ -33,8 +33,6 @@ def dcgan():
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
-    import io
-
     png = bytes(png)  # ipywidgets.Image holds a memoryview
     assert png.startswith(b"\x89PNG")
     return Image.open(io.BytesIO(png)).size
